@@ -1,0 +1,370 @@
+"""Deterministic, parallel, resumable dataset rendering to HDF5.
+
+Item ``i`` is drawn from its own seed ``(seed, i, attempt)``, so the same command always produces
+the same file, whatever the number of workers. Work is split into chunks; each finished chunk is
+written atomically to ``OUT.partial/`` and the final HDF5 file is assembled (with feature
+statistics) once every chunk exists. A killed run picks up the finished chunks when the same
+command is run again, so no item is rendered twice into the file or lost. Renders quieter than
+``min_rms_db`` are rejected and redrawn with the next attempt seed. The file layout is documented
+in ``docs/dataset-format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from patchflow import __version__
+from patchflow.config import from_dict, to_dict
+from patchflow.features import FeatureConfig, FeatureExtractor, RunningStats
+from patchflow.spec import SynthSpec
+from patchflow.synths.base import Synth, notes_for
+from patchflow.synths.registry import create_synth, synth_spec
+
+log = logging.getLogger(__name__)
+
+DATASET_FORMAT = "patchflow-dataset"
+DATASET_FORMAT_VERSION = 1
+
+
+class RenderError(RuntimeError):
+    """Rendering could not complete (the message says which chunk and why)."""
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Everything that determines a dataset's contents.
+
+    Attributes:
+        synth: Registered synth name (``patchflow synths``).
+        count: Number of items.
+        seed: Base seed; item ``i`` uses seed ``(seed, i, attempt)``.
+        k: Oscillator count (k-osc only).
+        asymmetric: Asymmetric k-osc variant.
+        plugin: Plugin path for plugin synths (``None``: the spec's default path).
+        chunk_size: Items per work unit and per HDF5 chunk.
+        store_audio: Also store the rendered audio.
+        min_rms_db: Reject and redraw renders whose RMS is below this level (dBFS).
+        max_attempts: Redraws before giving up on an item (it is then kept and logged).
+        timeout_s: Seconds before a chunk counts as hung and is retried.
+    """
+
+    synth: str = "kosc"
+    count: int = 1000
+    seed: int = 0
+    k: int = 4
+    asymmetric: bool = False
+    plugin: str | None = None
+    chunk_size: int = 1024
+    store_audio: bool = False
+    min_rms_db: float | None = None
+    max_attempts: int = 20
+    timeout_s: float = 600.0
+
+    def synth_options(self) -> dict:
+        if self.synth == "kosc":
+            return {"k": self.k, "asymmetric": self.asymmetric}
+        return {"plugin": self.plugin} if self.plugin else {}
+
+    def content_key(self) -> dict:
+        """Fields that change the file's contents (``timeout_s`` does not)."""
+        d = to_dict(self)
+        d.pop("timeout_s")
+        return d
+
+
+def feature_config_for(spec: SynthSpec, synth_name: str) -> FeatureConfig:
+    """The feature front-end a synth's models use: |rFFT| for k-osc, log-mel otherwise."""
+    kind = "rfft" if synth_name == "kosc" else "logmel"
+    return FeatureConfig(
+        kind=kind, sample_rate=spec.sample_rate, num_samples=spec.num_samples, channels=spec.channels
+    )
+
+
+def item_rng(seed: int, index: int, attempt: int = 0) -> np.random.Generator:
+    """The generator of item ``index``: independent of chunking and worker count."""
+    return np.random.default_rng([seed, index, attempt])
+
+
+def rms_db(audio: np.ndarray) -> np.ndarray:
+    """RMS level in dBFS per item of ``(N, C, T)`` audio."""
+    rms = np.sqrt(np.mean(np.square(audio, dtype=np.float64), axis=(1, 2)))
+    return 20 * np.log10(np.maximum(rms, 1e-10))
+
+
+@dataclass
+class Chunk:
+    """One rendered work unit."""
+
+    start: int
+    params: np.ndarray  # (n, D) encoded
+    native: np.ndarray  # (n, P)
+    features: np.ndarray  # (n, *feature_shape)
+    audio: np.ndarray | None  # (n, C, T)
+    attempts: np.ndarray  # (n,) number of draws used
+
+
+_WORKER_SYNTH: Synth | None = None
+
+
+def _worker_init(config_dict: dict) -> None:
+    global _WORKER_SYNTH
+    config = from_dict(RenderConfig, config_dict)
+    _WORKER_SYNTH = create_synth(config.synth, **config.synth_options())
+
+
+def render_chunk(config: RenderConfig, start: int, stop: int, synth: Synth | None = None) -> Chunk:
+    """Render items ``start..stop-1`` (deterministic; rejection by loudness with redraws)."""
+    synth = synth if synth is not None else _WORKER_SYNTH
+    if synth is None:
+        synth = create_synth(config.synth, **config.synth_options())
+    spec = synth.spec
+    n = stop - start
+    native = np.stack([spec.sample(item_rng(config.seed, i), 1)[0] for i in range(start, stop)])
+    audio = synth.render(native, notes_for(spec, native))
+    attempts = np.ones(n, np.int64)
+    if config.min_rms_db is not None:
+        for attempt in range(1, config.max_attempts):
+            quiet = np.flatnonzero(rms_db(audio) < config.min_rms_db)
+            if quiet.size == 0:
+                break
+            redraw = np.stack(
+                [spec.sample(item_rng(config.seed, start + int(j), attempt), 1)[0] for j in quiet]
+            )
+            native[quiet] = redraw
+            audio[quiet] = synth.render(redraw, notes_for(spec, redraw))
+            attempts[quiet] += 1
+        still = np.flatnonzero(rms_db(audio) < config.min_rms_db)
+        if still.size:
+            log.warning("items %s stayed below %.1f dBFS after %d draws", (start + still).tolist(),
+                        config.min_rms_db, config.max_attempts)  # fmt: skip
+    fx = FeatureExtractor(feature_config_for(spec, config.synth))
+    return Chunk(
+        start=start,
+        params=spec.encode(native),
+        native=native.astype(np.float32),
+        features=fx(audio),
+        audio=audio.astype(np.float32) if config.store_audio else None,
+        attempts=attempts,
+    )
+
+
+def _chunk_path(parts: Path, index: int) -> Path:
+    return parts / f"chunk-{index:06d}.npz"
+
+
+def _save_chunk(path: Path, chunk: Chunk) -> None:
+    tmp = path.with_suffix(".tmp.npz")
+    arrays = {
+        "params": chunk.params,
+        "native": chunk.native,
+        "features": chunk.features,
+        "attempts": chunk.attempts,
+    }
+    if chunk.audio is not None:
+        arrays["audio"] = chunk.audio
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_chunk(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+class _Progress:
+    """tqdm progress bar with rate and ETA, or a log line every few seconds without tqdm."""
+
+    def __init__(self, total: int, initial: int, desc: str) -> None:
+        try:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="item", smoothing=0.1)
+        except ImportError:  # tqdm is in the train extra; fall back to log lines
+            self.bar = None
+        self.total, self.done, self.t0, self.last = total, initial, time.monotonic(), 0.0
+        self.initial = initial
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.monotonic()
+        if now - self.last > 5 or self.done == self.total:
+            rate = (self.done - self.initial) / max(now - self.t0, 1e-9)
+            eta = (self.total - self.done) / max(rate, 1e-9)
+            log.info("%d/%d items, %.0f items/s, ETA %.0f s", self.done, self.total, rate, eta)
+            self.last = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _check_or_write_config(parts: Path, config: RenderConfig) -> None:
+    key_path = parts / "config.json"
+    wanted = config.content_key()
+    if key_path.exists():
+        found = json.loads(key_path.read_text())
+        if found != wanted:
+            diff = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+            raise RenderError(
+                f"{parts} holds an unfinished render with different settings ({', '.join(diff)}); "
+                "rerun the original command, or delete that folder to start over"
+            )
+    else:
+        key_path.write_text(json.dumps(wanted, indent=2))
+
+
+def render_dataset(config: RenderConfig, out: str | Path, workers: int = 1) -> Path:
+    """Render (or finish rendering) a dataset file; returns its path.
+
+    Running the same call again after a kill continues from the finished chunks. If ``out``
+    already exists and is complete with the same settings, nothing is done.
+    """
+    out = Path(out)
+    if out.exists():
+        existing = read_render_config(out)
+        if existing.content_key() != config.content_key():
+            raise RenderError(f"{out} exists with different settings; choose another path")
+        log.info("%s is already complete", out)
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parts = out.with_name(out.name + ".partial")
+    parts.mkdir(exist_ok=True)
+    _check_or_write_config(parts, config)
+    n_chunks = -(-config.count // config.chunk_size)
+    bounds = [(i, i * config.chunk_size, min((i + 1) * config.chunk_size, config.count))
+              for i in range(n_chunks)]  # fmt: skip
+    todo = [b for b in bounds if not _chunk_path(parts, b[0]).exists()]
+    done_items = config.count - sum(stop - start for _, start, stop in todo)
+    progress = _Progress(config.count, done_items, f"render {config.synth}")
+    try:
+        if workers <= 1:
+            synth = create_synth(config.synth, **config.synth_options())
+            for index, start, stop in todo:
+                _save_chunk(_chunk_path(parts, index), render_chunk(config, start, stop, synth))
+                progress.update(stop - start)
+        else:
+            _render_parallel(config, parts, todo, workers, progress.update)
+    finally:
+        progress.close()
+    _assemble(config, parts, bounds, out)
+    shutil.rmtree(parts)
+    return out
+
+
+def _render_parallel(
+    config: RenderConfig,
+    parts: Path,
+    todo: list[tuple[int, int, int]],
+    workers: int,
+    on_done: Callable[[int], None],
+    max_retries: int = 3,
+) -> None:
+    """Render chunks in worker processes; a crashed or hung pool is replaced and retried."""
+    retries = dict.fromkeys((b[0] for b in todo), 0)
+    pending = list(todo)
+    ctx = multiprocessing.get_context("spawn")
+    while pending:
+        pool = ProcessPoolExecutor(workers, ctx, _worker_init, (to_dict(config),))
+        futures: dict[Future, tuple[int, int, int]] = {
+            pool.submit(render_chunk, config, start, stop): (i, start, stop)
+            for i, start, stop in pending
+        }
+        pending = []
+        broken = False
+        try:
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, timeout=config.timeout_s, return_when="FIRST_COMPLETED")
+                if not finished:
+                    raise TimeoutError(f"no chunk finished within {config.timeout_s} s")
+                for fut in finished:
+                    index, start, stop = futures[fut]
+                    try:
+                        _save_chunk(_chunk_path(parts, index), fut.result())
+                        on_done(stop - start)
+                    except (BrokenProcessPool, OSError, RuntimeError, ValueError) as err:
+                        broken = broken or isinstance(err, BrokenProcessPool)
+                        _schedule_retry(retries, pending, futures[fut], err, max_retries)
+        except TimeoutError as err:
+            broken = True
+            for fut in remaining:
+                _schedule_retry(retries, pending, futures[fut], err, max_retries)
+        finally:
+            if broken:
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.kill()
+            pool.shutdown(wait=not broken, cancel_futures=True)
+
+
+def _schedule_retry(
+    retries: dict[int, int], pending: list, item: tuple[int, int, int], err: BaseException, limit: int
+) -> None:
+    index = item[0]
+    retries[index] += 1
+    if retries[index] > limit:
+        raise RenderError(f"chunk {index} (items {item[1]}..{item[2] - 1}) failed {limit} times: {err}")
+    log.warning("chunk %d failed (%s); retrying (%d/%d)", index, err, retries[index], limit)
+    pending.append(item)
+
+
+def _assemble(config: RenderConfig, parts: Path, bounds: list, out: Path) -> None:
+    import h5py
+
+    spec = synth_spec(config.synth, **config.synth_options())
+    fconfig = feature_config_for(spec, config.synth)
+    stats = RunningStats(fconfig)
+    tmp = out.with_name(out.name + ".tmp")
+    chunk_rows = min(config.chunk_size, config.count)
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = DATASET_FORMAT
+        f.attrs["format_version"] = DATASET_FORMAT_VERSION
+        f.attrs["patchflow_version"] = __version__
+        f.attrs["spec"] = spec.to_json()
+        f.attrs["render_config"] = json.dumps(to_dict(config))
+        f.attrs["feature_config"] = json.dumps(fconfig.to_dict())
+        n = config.count
+        ds = {
+            "params": f.create_dataset("params", (n, spec.dim), "f4", chunks=(chunk_rows, spec.dim)),
+            "native": f.create_dataset("native", (n, spec.num_params), "f4", chunks=(chunk_rows, spec.num_params)),
+            "features": f.create_dataset("features", (n, *fconfig.shape), "f4", chunks=(min(chunk_rows, 256), *fconfig.shape)),
+            "attempts": f.create_dataset("attempts", (n,), "i4", chunks=(chunk_rows,)),
+        }  # fmt: skip
+        if config.store_audio:
+            shape = (spec.channels, spec.num_samples)
+            ds["audio"] = f.create_dataset("audio", (n, *shape), "f4", chunks=(min(chunk_rows, 64), *shape))
+        for index, start, stop in bounds:
+            arrays = _load_chunk(_chunk_path(parts, index))
+            for name, dset in ds.items():
+                dset[start:stop] = arrays[name]
+            stats.update(arrays["features"])
+        result = stats.result()
+        f.create_dataset("stats/mean", data=result.mean)
+        f.create_dataset("stats/std", data=result.std)
+    os.replace(tmp, out)
+
+
+def read_render_config(path: str | Path) -> RenderConfig:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return from_dict(RenderConfig, json.loads(f.attrs["render_config"]))
+
+
+def iter_chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, count, size):
+        yield start, min(start + size, count)
