@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(amsynth)  # the real synth of our Linux machines (VST2 /usr/lib/vst/amsynth_vst.so)
+APT_PACKAGES=(amsynth libgl1)  # amsynth: the real synth of our Linux machines; libgl1: DawDreamer needs libGL.so.1
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -14,7 +14,9 @@ torch = pytest.importorskip("torch")
     [
         FeatureConfig(),
         FeatureConfig(kind="logmel", num_samples=22050, channels=2),
-        FeatureConfig(kind="logmel", sample_rate=16000, num_samples=8000, n_mels=40, window_s=0.032),
+        FeatureConfig(
+            kind="logmel", sample_rate=16000, num_samples=8000, n_mels=40, window_s=0.032
+        ),
     ],
     ids=["rfft", "logmel-stereo", "logmel-16k"],
 )

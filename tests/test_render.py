@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("h5py")
 
-from patchflow.data.dataset import DatasetError, SynthDataset  # noqa: E402
-from patchflow.data.render import RenderConfig, RenderError, render_dataset  # noqa: E402
-from patchflow.data.stream import KOscStream  # noqa: E402
+from patchflow.data.dataset import DatasetError, SynthDataset
+from patchflow.data.render import RenderConfig, RenderError, render_dataset
+from patchflow.data.stream import KOscStream
 
 
 def _arrays(path):
@@ -33,7 +33,9 @@ def test_same_seed_same_contents_any_worker_count(tmp_path):
 
 
 def test_layout_and_contents(tmp_path):
-    path = render_dataset(RenderConfig(count=50, k=3, chunk_size=16, store_audio=True), tmp_path / "d.h5")
+    path = render_dataset(
+        RenderConfig(count=50, k=3, chunk_size=16, store_audio=True), tmp_path / "d.h5"
+    )
     ds = SynthDataset.load(path)
     assert len(ds) == 50 and ds.params.shape == (50, 9) and ds.features.shape == (50, 1, 513)
     assert ds.audio.shape == (50, 1, 1024)
@@ -43,7 +45,9 @@ def test_layout_and_contents(tmp_path):
     from patchflow.features import FeatureExtractor
     from patchflow.synths.kosc import KOsc
 
-    np.testing.assert_allclose(FeatureExtractor(ds.feature_config)(ds.audio), ds.features, atol=1e-6)
+    np.testing.assert_allclose(
+        FeatureExtractor(ds.feature_config)(ds.audio), ds.features, atol=1e-6
+    )
     # params are stored as float32, so the re-rendered phase drifts by ~1e-4 over 1024 samples
     np.testing.assert_allclose(KOsc(k=3).render_encoded(ds.params), ds.audio, atol=1e-3)
     np.testing.assert_allclose(ds.stats.mean[0], ds.features.mean(axis=0)[0], atol=1e-5)
@@ -65,8 +69,10 @@ def test_killed_render_resumes_to_identical_file(tmp_path):
     args = ["--synth", "kosc", "--count", "6000", "--chunk-size", "200", "--seed", "3"]
     full = tmp_path / "full.h5"
     cut = tmp_path / "cut.h5"
-    cmd = [sys.executable, "-m", "patchflow.cli", "dataset", "render", *args]
-    proc = subprocess.Popen([*cmd, "--out", str(cut)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [sys.executable, "-m", "patchflow", "dataset", "render", *args]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(cut)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     parts = tmp_path / "cut.h5.partial"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(parts.glob("chunk-*.npz"))) < 3:

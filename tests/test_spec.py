@@ -128,7 +128,7 @@ def test_load_spec_from_file_and_errors(tmp_path):
     path.write_text(json.dumps(VALID))
     assert load_spec(path).synth == "toy"
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(SpecError, match="broken.json: cannot read spec"):
+    with pytest.raises(SpecError, match=r"broken\.json: cannot read spec"):
         load_spec(tmp_path / "broken.json")
     with pytest.raises(SpecError, match="no such spec"):
         load_spec("no-such-synth")

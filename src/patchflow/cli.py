@@ -69,5 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m patchflow.cli`: use the importable module's classes
+    from patchflow.cli import main as _main
+
+    sys.exit(_main())

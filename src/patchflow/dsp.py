@@ -22,7 +22,9 @@ def hz_to_mel(freq_hz: np.ndarray | float) -> np.ndarray:
     min_log_hz = 1000.0
     min_log_mel = min_log_hz / f_sp
     logstep = np.log(6.4) / 27.0
-    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-12) / min_log_hz) / logstep, mels)
+    return np.where(
+        f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-12) / min_log_hz) / logstep, mels
+    )
 
 
 def mel_to_hz(mels: np.ndarray | float) -> np.ndarray:
@@ -41,7 +43,9 @@ def mel_filterbank(
     """Slaney-normalised triangular mel filterbank, shape ``(n_mels, n_fft // 2 + 1)``."""
     fmax_hz = sample_rate / 2 if fmax_hz is None else fmax_hz
     if not 0 <= fmin_hz < fmax_hz <= sample_rate / 2:
-        raise ValueError(f"mel range {fmin_hz}..{fmax_hz} Hz does not fit sample rate {sample_rate}")
+        raise ValueError(
+            f"mel range {fmin_hz}..{fmax_hz} Hz does not fit sample rate {sample_rate}"
+        )
     fft_freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
     mel_pts = mel_to_hz(np.linspace(hz_to_mel(fmin_hz), hz_to_mel(fmax_hz), n_mels + 2))
     fdiff = np.diff(mel_pts)

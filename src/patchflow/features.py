@@ -57,7 +57,7 @@ class FeatureConfig:
 
     @property
     def hop_length(self) -> int:
-        return int(round(self.hop_s * self.sample_rate))
+        return round(self.hop_s * self.sample_rate)
 
     @property
     def num_frames(self) -> int:
@@ -121,7 +121,9 @@ class RunningStats:
         axes = (0, 3) if self.config.kind == "logmel" else (0,)
         n = f.shape[0] * (f.shape[3] if self.config.kind == "logmel" else 1)
         mean = f.mean(axis=axes)
-        m2 = ((f - np.expand_dims(mean, 0) if self.config.kind == "rfft" else f - mean[None, ..., None]) ** 2)
+        m2 = (
+            f - np.expand_dims(mean, 0) if self.config.kind == "rfft" else f - mean[None, ..., None]
+        ) ** 2
         m2 = m2.sum(axis=axes)
         if self.config.kind == "logmel":
             mean, m2 = mean[..., None], m2[..., None]
@@ -133,7 +135,9 @@ class RunningStats:
 
     def result(self, min_std: float = 1e-5) -> FeatureStats:
         std = np.sqrt(self.m2 / max(self.count - 1, 1))
-        return FeatureStats(self.mean.astype(np.float32), np.maximum(std, min_std).astype(np.float32))
+        return FeatureStats(
+            self.mean.astype(np.float32), np.maximum(std, min_std).astype(np.float32)
+        )
 
 
 class FeatureExtractor:

@@ -30,6 +30,8 @@ class TorchFeatures(nn.Module):
         # float64 inside, like the numpy path: small mel bins make float32 log-mel drift by ~1e-5.
         padded = nn.functional.pad(audio.double(), (n_fft // 2, n_fft // 2))  # (N, C, T + n_fft)
         frames = padded.unfold(-1, n_fft, hop)  # (N, C, frames, n_fft)
-        power = torch.fft.rfft(frames * self.window.double(), dim=-1).abs() ** 2  # (N, C, frames, F)
+        power = (
+            torch.fft.rfft(frames * self.window.double(), dim=-1).abs() ** 2
+        )  # (N, C, frames, F)
         mel = torch.einsum("mf,nctf->ncmt", self.mel_fb.double(), power)  # (N, C, mels, frames)
         return torch.log(mel + LOG_FLOOR).to(audio.dtype)  # (N, C, mels, frames)

@@ -269,7 +269,7 @@ def _sample_param(p: Param, rng: np.random.Generator, n: int) -> np.ndarray:
     if d.kind == "fixed":
         return np.full(n, p.default)
     if d.kind == "choice":
-        count = p.width if p.kind == "categorical" else int(round(p.max - p.min)) + 1
+        count = p.width if p.kind == "categorical" else round(p.max - p.min) + 1
         w = np.ones(count) if d.weights is None else np.asarray(d.weights, dtype=np.float64)
         values = rng.choice(count, size=n, p=w / w.sum()).astype(np.float64)
         values = values if p.kind == "categorical" else p.min + values
@@ -422,7 +422,9 @@ def parse_param(raw: Any, source: str, position: int) -> Param:
     if raw.get("symmetry") is not None:
         s = raw["symmetry"]
         ok = isinstance(s, Mapping) and isinstance(s.get("group"), str)
-        ok = ok and all(isinstance(s.get(k), int) and not isinstance(s.get(k), bool) for k in ("index", "count"))
+        ok = ok and all(
+            isinstance(s.get(k), int) and not isinstance(s.get(k), bool) for k in ("index", "count")
+        )
         if not ok or not 1 <= s["index"] <= s["count"]:
             raise ctx.fail("symmetry", "needs {group: str, index: 1..count, count: int}")
         symmetry = SymmetrySlot(s["group"], s["index"], s["count"])

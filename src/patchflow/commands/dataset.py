@@ -22,8 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--chunk-size", type=int, default=1024, help="items per work unit")
     r.add_argument("--audio", action="store_true", help="also store the rendered audio")
-    r.add_argument("--min-rms-db", type=float, default=None,
-                   help="reject and redraw renders quieter than this (dBFS); plugin default -50")  # fmt: skip
+    r.add_argument(
+        "--min-rms-db",
+        type=float,
+        default=None,
+        help="reject and redraw renders quieter than this (dBFS); plugin default -50",
+    )
     i = sub.add_parser("info", help="describe a dataset file")
     i.add_argument("path")
 

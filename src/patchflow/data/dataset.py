@@ -52,7 +52,9 @@ class SynthDataset:
         )
 
     @classmethod
-    def load(cls, path: str | Path, limit: int | None = None, with_audio: bool = True) -> SynthDataset:
+    def load(
+        cls, path: str | Path, limit: int | None = None, with_audio: bool = True
+    ) -> SynthDataset:
         import h5py
 
         path = Path(path)
@@ -61,7 +63,9 @@ class SynthDataset:
         try:
             with h5py.File(path, "r") as f:
                 if f.attrs.get("format") != DATASET_FORMAT:
-                    raise DatasetError(f"{path}: not a patchflow dataset (format attribute missing)")
+                    raise DatasetError(
+                        f"{path}: not a patchflow dataset (format attribute missing)"
+                    )
                 sl = slice(0, limit)
                 spec = spec_from_dict(json.loads(f.attrs["spec"]), f"{path}:spec")
                 return cls(

@@ -7,30 +7,36 @@ statistics) once every chunk exists. A killed run picks up the finished chunks w
 command is run again, so no item is rendered twice into the file or lost. Renders quieter than
 ``min_rms_db`` are rejected and redrawn with the next attempt seed. The file layout is documented
 in ``docs/dataset-format.md``.
+
+Parallel rendering (and any plugin synth, even with one worker) runs in supervised worker
+processes that each own one synth instance (:mod:`patchflow.data.workers`). A chunk whose worker
+crashes, hangs past ``timeout_s`` or raises is retried once, then split in halves until the
+failing item is alone; that item's draw is skipped and logged, and it is redrawn with its next
+attempt seed (as for a quiet render), so one bad patch never kills the job. Only when an item
+fails on ``max_attempts`` draws, or failures pile up beyond a budget, does rendering stop with a
+:class:`RenderError`; the finished chunks are kept and the same command resumes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from patchflow import __version__
 from patchflow.config import from_dict, to_dict
+from patchflow.data.workers import TaskResult, WorkerInitError, WorkerPool
 from patchflow.features import FeatureConfig, FeatureExtractor, RunningStats
 from patchflow.spec import SynthSpec
 from patchflow.synths.base import Synth, notes_for
-from patchflow.synths.registry import create_synth, synth_spec
+from patchflow.synths.registry import SYNTHS, create_synth, synth_spec
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +62,10 @@ class RenderConfig:
         chunk_size: Items per work unit and per HDF5 chunk.
         store_audio: Also store the rendered audio.
         min_rms_db: Reject and redraw renders whose RMS is below this level (dBFS).
-        max_attempts: Redraws before giving up on an item (it is then kept and logged).
-        timeout_s: Seconds before a chunk counts as hung and is retried.
+        max_attempts: Draws per item: quiet renders are kept (and logged) after this many; an
+            item whose renders crash or hang this many times stops the job.
+        timeout_s: Seconds before a chunk's render counts as hung (its worker is killed and the
+            chunk retried, split, and the hanging item redrawn).
     """
 
     synth: str = "kosc"
@@ -88,7 +96,10 @@ def feature_config_for(spec: SynthSpec, synth_name: str) -> FeatureConfig:
     """The feature front-end a synth's models use: |rFFT| for k-osc, log-mel otherwise."""
     kind = "rfft" if synth_name == "kosc" else "logmel"
     return FeatureConfig(
-        kind=kind, sample_rate=spec.sample_rate, num_samples=spec.num_samples, channels=spec.channels
+        kind=kind,
+        sample_rate=spec.sample_rate,
+        num_samples=spec.num_samples,
+        channels=spec.channels,
     )
 
 
@@ -115,32 +126,60 @@ class Chunk:
     attempts: np.ndarray  # (n,) number of draws used
 
 
+SynthFactory = Callable[[RenderConfig], Synth]
+
 _WORKER_SYNTH: Synth | None = None
 
 
-def _worker_init(config_dict: dict) -> None:
+def _make_synth(config: RenderConfig, synth_factory: SynthFactory | None = None) -> Synth:
+    if synth_factory is not None:
+        return synth_factory(config)
+    return create_synth(config.synth, **config.synth_options())
+
+
+def _worker_init(config_dict: dict, synth_factory: SynthFactory | None = None) -> None:
     global _WORKER_SYNTH
-    config = from_dict(RenderConfig, config_dict)
-    _WORKER_SYNTH = create_synth(config.synth, **config.synth_options())
+    _WORKER_SYNTH = _make_synth(from_dict(RenderConfig, config_dict), synth_factory)
 
 
-def render_chunk(config: RenderConfig, start: int, stop: int, synth: Synth | None = None) -> Chunk:
-    """Render items ``start..stop-1`` (deterministic; rejection by loudness with redraws)."""
+def render_chunk(
+    config: RenderConfig,
+    start: int,
+    stop: int,
+    synth: Synth | None = None,
+    first_attempts: Mapping[int, int] | None = None,
+) -> Chunk:
+    """Render items ``start..stop-1`` (deterministic; rejection by loudness with redraws).
+
+    ``first_attempts`` maps an item to the attempt seed of its first draw (default 0); the
+    renderer uses it to skip draws that crashed or hung the synth.
+    """
     synth = synth if synth is not None else _WORKER_SYNTH
     if synth is None:
         synth = create_synth(config.synth, **config.synth_options())
     spec = synth.spec
-    n = stop - start
-    native = np.stack([spec.sample(item_rng(config.seed, i), 1)[0] for i in range(start, stop)])
+    first = first_attempts or {}
+    attempts = np.array([first.get(i, 0) for i in range(start, stop)], np.int64)
+    native = np.stack(
+        [
+            spec.sample(item_rng(config.seed, i, int(a)), 1)[0]
+            for i, a in zip(range(start, stop), attempts, strict=True)
+        ]
+    )
     audio = synth.render(native, notes_for(spec, native))
-    attempts = np.ones(n, np.int64)
+    attempts += 1
     if config.min_rms_db is not None:
-        for attempt in range(1, config.max_attempts):
-            quiet = np.flatnonzero(rms_db(audio) < config.min_rms_db)
+        for _ in range(1, config.max_attempts):
+            quiet = np.flatnonzero(
+                (rms_db(audio) < config.min_rms_db) & (attempts < config.max_attempts)
+            )
             if quiet.size == 0:
                 break
             redraw = np.stack(
-                [spec.sample(item_rng(config.seed, start + int(j), attempt), 1)[0] for j in quiet]
+                [
+                    spec.sample(item_rng(config.seed, start + int(j), int(attempts[j])), 1)[0]
+                    for j in quiet
+                ]
             )
             native[quiet] = redraw
             audio[quiet] = synth.render(redraw, notes_for(spec, redraw))
@@ -228,11 +267,26 @@ def _check_or_write_config(parts: Path, config: RenderConfig) -> None:
         key_path.write_text(json.dumps(wanted, indent=2))
 
 
-def render_dataset(config: RenderConfig, out: str | Path, workers: int = 1) -> Path:
+def render_dataset(
+    config: RenderConfig,
+    out: str | Path,
+    workers: int = 1,
+    synth_factory: SynthFactory | None = None,
+) -> Path:
     """Render (or finish rendering) a dataset file; returns its path.
 
     Running the same call again after a kill continues from the finished chunks. If ``out``
-    already exists and is complete with the same settings, nothing is done.
+    already exists and is complete with the same settings, nothing is done. Plugin synths always
+    render in supervised worker processes (one per ``workers``), so a crashing plugin cannot take
+    the job down.
+
+    Args:
+        config: What to render.
+        out: Output ``.h5`` path.
+        workers: Worker processes.
+        synth_factory: Builds the synth from the config instead of the registry (a picklable,
+            module-level function; it must give a synth with the spec of ``config.synth``, e.g.
+            a wrapper that adds logging or faults).
     """
     out = Path(out)
     if out.exists():
@@ -251,19 +305,43 @@ def render_dataset(config: RenderConfig, out: str | Path, workers: int = 1) -> P
     todo = [b for b in bounds if not _chunk_path(parts, b[0]).exists()]
     done_items = config.count - sum(stop - start for _, start, stop in todo)
     progress = _Progress(config.count, done_items, f"render {config.synth}")
+    entry = SYNTHS.get(config.synth)
+    isolate = workers > 1 or (synth_factory is None and entry is not None and entry.needs_plugin)
     try:
-        if workers <= 1:
-            synth = create_synth(config.synth, **config.synth_options())
+        if not isolate:
+            synth = _make_synth(config, synth_factory)
             for index, start, stop in todo:
                 _save_chunk(_chunk_path(parts, index), render_chunk(config, start, stop, synth))
                 progress.update(stop - start)
-        else:
-            _render_parallel(config, parts, todo, workers, progress.update)
+        elif todo:
+            _render_parallel(config, parts, todo, max(workers, 1), progress.update, synth_factory)
     finally:
         progress.close()
     _assemble(config, parts, bounds, out)
     shutil.rmtree(parts)
     return out
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Items ``start..stop-1`` of chunk ``chunk``; ``first_attempts``: (item, attempt) skips."""
+
+    chunk: int
+    start: int
+    stop: int
+    first_attempts: tuple[tuple[int, int], ...] = ()
+
+    def __str__(self) -> str:
+        items = (
+            f"item {self.start}"
+            if self.stop - self.start == 1
+            else f"items {self.start}..{self.stop - 1}"
+        )
+        return f"chunk {self.chunk} ({items})"
+
+
+def _render_task(config: RenderConfig, task: _Task) -> Chunk:
+    return render_chunk(config, task.start, task.stop, first_attempts=dict(task.first_attempts))
 
 
 def _render_parallel(
@@ -272,54 +350,89 @@ def _render_parallel(
     todo: list[tuple[int, int, int]],
     workers: int,
     on_done: Callable[[int], None],
-    max_retries: int = 3,
+    synth_factory: SynthFactory | None = None,
+    max_retries: int = 1,
 ) -> None:
-    """Render chunks in worker processes; a crashed or hung pool is replaced and retried."""
-    retries = dict.fromkeys((b[0] for b in todo), 0)
-    pending = list(todo)
-    ctx = multiprocessing.get_context("spawn")
-    while pending:
-        pool = ProcessPoolExecutor(workers, ctx, _worker_init, (to_dict(config),))
-        futures: dict[Future, tuple[int, int, int]] = {
-            pool.submit(render_chunk, config, start, stop): (i, start, stop)
-            for i, start, stop in pending
-        }
-        pending = []
-        broken = False
-        try:
-            remaining = set(futures)
-            while remaining:
-                finished, remaining = wait(remaining, timeout=config.timeout_s, return_when="FIRST_COMPLETED")
-                if not finished:
-                    raise TimeoutError(f"no chunk finished within {config.timeout_s} s")
-                for fut in finished:
-                    index, start, stop = futures[fut]
-                    try:
-                        _save_chunk(_chunk_path(parts, index), fut.result())
-                        on_done(stop - start)
-                    except (BrokenProcessPool, OSError, RuntimeError, ValueError) as err:
-                        broken = broken or isinstance(err, BrokenProcessPool)
-                        _schedule_retry(retries, pending, futures[fut], err, max_retries)
-        except TimeoutError as err:
-            broken = True
-            for fut in remaining:
-                _schedule_retry(retries, pending, futures[fut], err, max_retries)
-        finally:
-            if broken:
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.kill()
-            pool.shutdown(wait=not broken, cancel_futures=True)
+    """Render chunks in supervised workers; failing chunks are retried, split and redrawn."""
+    bounds = {index: (start, stop) for index, start, stop in todo}
+    pieces: dict[int, dict[int, Chunk]] = {}
+    failures: dict[_Task, int] = {}
+    budget = 20 + 4 * len(todo)
+    try:
+        with WorkerPool(
+            workers, _worker_init, (to_dict(config), synth_factory), config.timeout_s
+        ) as pool:
+            for index, start, stop in todo:
+                first = _Task(index, start, stop)
+                pool.submit(first, _render_task, config, first)
+            for result in pool.results():
+                task = result.key
+                assert isinstance(task, _Task)
+                if result.kind == "ok":
+                    done = pieces.setdefault(task.chunk, {})
+                    done[task.start] = result.value
+                    on_done(task.stop - task.start)
+                    start, stop = bounds[task.chunk]
+                    if sum(len(c.attempts) for c in done.values()) == stop - start:
+                        _save_chunk(_chunk_path(parts, task.chunk), _merge(pieces.pop(task.chunk)))
+                    continue
+                failures[task] = failures.get(task, 0) + 1
+                budget -= 1
+                if budget < 0:
+                    raise RenderError(
+                        f"too many failed renders; last: {task}: {result.kind}: {result.error}"
+                    )
+                for retry in _after_failure(config, task, failures[task], result, max_retries):
+                    pool.submit(retry, _render_task, config, retry)
+    except WorkerInitError as err:
+        raise RenderError(f"cannot start render workers for {config.synth!r}: {err}") from None
 
 
-def _schedule_retry(
-    retries: dict[int, int], pending: list, item: tuple[int, int, int], err: BaseException, limit: int
-) -> None:
-    index = item[0]
-    retries[index] += 1
-    if retries[index] > limit:
-        raise RenderError(f"chunk {index} (items {item[1]}..{item[2] - 1}) failed {limit} times: {err}")
-    log.warning("chunk %d failed (%s); retrying (%d/%d)", index, err, retries[index], limit)
-    pending.append(item)
+def _after_failure(
+    config: RenderConfig, task: _Task, count: int, result: TaskResult, max_retries: int
+) -> list[_Task]:
+    """What to run after ``task`` failed ``count`` times: itself, its halves, or a redraw."""
+    what = f"{result.kind}: {result.error}"
+    if count <= max_retries:
+        log.warning("%s failed (%s); retrying", task, what)
+        return [task]
+    if task.stop - task.start > 1:
+        mid = (task.start + task.stop) // 2
+        log.warning(
+            "%s failed %d times (%s); splitting it to find the failing item", task, count, what
+        )
+        halves = [(task.start, mid), (mid, task.stop)]
+        return [
+            _Task(task.chunk, a, b, tuple((i, k) for i, k in task.first_attempts if a <= i < b))
+            for a, b in halves
+        ]
+    item = task.start
+    attempt = dict(task.first_attempts).get(item, 0) + 1
+    if attempt >= config.max_attempts:
+        raise RenderError(
+            f"item {item} failed on {attempt} different draws ({what}); the synth seems broken"
+        )
+    log.warning(
+        "item %d: draw %d failed %d times (%s); skipping it, redrawing with attempt seed %d",
+        *(item, attempt - 1, count, what, attempt),
+    )
+    return [replace(task, first_attempts=((item, attempt),))]
+
+
+def _merge(pieces: dict[int, Chunk]) -> Chunk:
+    """Concatenate the pieces of a split chunk in item order."""
+    ordered = [pieces[k] for k in sorted(pieces)]
+    if len(ordered) == 1:
+        return ordered[0]
+    audio = None if ordered[0].audio is None else np.concatenate([c.audio for c in ordered])
+    return Chunk(
+        start=ordered[0].start,
+        params=np.concatenate([c.params for c in ordered]),
+        native=np.concatenate([c.native for c in ordered]),
+        features=np.concatenate([c.features for c in ordered]),
+        audio=audio,
+        attempts=np.concatenate([c.attempts for c in ordered]),
+    )
 
 
 def _assemble(config: RenderConfig, parts: Path, bounds: list, out: Path) -> None:
@@ -338,15 +451,22 @@ def _assemble(config: RenderConfig, parts: Path, bounds: list, out: Path) -> Non
         f.attrs["render_config"] = json.dumps(to_dict(config))
         f.attrs["feature_config"] = json.dumps(fconfig.to_dict())
         n = config.count
+        rows, frames = min(chunk_rows, 256), fconfig.shape
         ds = {
-            "params": f.create_dataset("params", (n, spec.dim), "f4", chunks=(chunk_rows, spec.dim)),
-            "native": f.create_dataset("native", (n, spec.num_params), "f4", chunks=(chunk_rows, spec.num_params)),
-            "features": f.create_dataset("features", (n, *fconfig.shape), "f4", chunks=(min(chunk_rows, 256), *fconfig.shape)),
+            "params": f.create_dataset(
+                "params", (n, spec.dim), "f4", chunks=(chunk_rows, spec.dim)
+            ),
+            "native": f.create_dataset(
+                "native", (n, spec.num_params), "f4", chunks=(chunk_rows, spec.num_params)
+            ),
+            "features": f.create_dataset("features", (n, *frames), "f4", chunks=(rows, *frames)),
             "attempts": f.create_dataset("attempts", (n,), "i4", chunks=(chunk_rows,)),
-        }  # fmt: skip
+        }
         if config.store_audio:
             shape = (spec.channels, spec.num_samples)
-            ds["audio"] = f.create_dataset("audio", (n, *shape), "f4", chunks=(min(chunk_rows, 64), *shape))
+            ds["audio"] = f.create_dataset(
+                "audio", (n, *shape), "f4", chunks=(min(chunk_rows, 64), *shape)
+            )
         for index, start, stop in bounds:
             arrays = _load_chunk(_chunk_path(parts, index))
             for name, dset in ds.items():

@@ -17,7 +17,7 @@ from patchflow.synths.kosc import KOsc
 
 @dataclass
 class Batch:
-    """Encoded parameters ``(B, D)``, unstandardised features ``(B, *shape)``, audio ``(B, C, T)``."""
+    """Encoded parameters ``(B, D)``, raw features ``(B, *shape)`` and audio ``(B, C, T)``."""
 
     params: np.ndarray
     features: np.ndarray
@@ -27,7 +27,9 @@ class Batch:
 class KOscStream:
     """Deterministic batches of k-osc items: ``stream.batch(i)``."""
 
-    def __init__(self, k: int = 4, asymmetric: bool = False, batch_size: int = 256, seed: int = 0) -> None:
+    def __init__(
+        self, k: int = 4, asymmetric: bool = False, batch_size: int = 256, seed: int = 0
+    ) -> None:
         self.synth = KOsc(k=k, asymmetric=asymmetric)
         self.spec = self.synth.spec
         self.batch_size, self.seed = batch_size, seed

@@ -22,7 +22,9 @@ class Note:
 
     def __post_init__(self) -> None:
         if not (0 <= self.pitch <= 127 and 0 <= self.velocity <= 127):
-            raise ValueError(f"pitch and velocity must be 0..127, got {self.pitch}, {self.velocity}")
+            raise ValueError(
+                f"pitch and velocity must be 0..127, got {self.pitch}, {self.velocity}"
+            )
         if not 0 <= self.on_s <= self.off_s:
             raise ValueError(f"need 0 <= on_s <= off_s, got {self.on_s}, {self.off_s}")
 
@@ -38,7 +40,7 @@ def notes_for(spec: SynthSpec, native: np.ndarray) -> list[Note]:
         values = dict(base)
         values.update({f: float(row[j]) for j, f in fields})
         on, off = sorted((values["on_s"], values["off_s"]))
-        notes.append(Note(int(round(values["pitch"])), int(round(values["velocity"])), on, off))
+        notes.append(Note(round(values["pitch"]), round(values["velocity"]), on, off))
     return notes
 
 

@@ -29,9 +29,13 @@ def kosc_spec(k: int, asymmetric: bool = False) -> SynthSpec:
     freqs, amps, shapes = [], [], []
     for i in range(k):
         slot = SymmetrySlot("osc", i + 1, k)
-        lo, hi = (KOSC_FMIN_HZ + i * band, KOSC_FMIN_HZ + (i + 1) * band) if asymmetric else (
-            KOSC_FMIN_HZ,
-            KOSC_FMAX_HZ,
+        lo, hi = (
+            (KOSC_FMIN_HZ + i * band, KOSC_FMIN_HZ + (i + 1) * band)
+            if asymmetric
+            else (
+                KOSC_FMIN_HZ,
+                KOSC_FMAX_HZ,
+            )
         )
         freqs.append(Param(f"osc{i + 1}_freq_hz", "continuous", lo, hi, "Hz", (lo + hi) / 2,
                            distribution=Distribution(), symmetry=slot))  # fmt: skip
@@ -61,7 +65,11 @@ def polyblep(phase: np.ndarray, dt: np.ndarray) -> np.ndarray:
 
 
 def oscillator_bank(
-    freq_hz: np.ndarray, shape: np.ndarray, sample_rate: float, num_samples: int, naive: bool = False
+    freq_hz: np.ndarray,
+    shape: np.ndarray,
+    sample_rate: float,
+    num_samples: int,
+    naive: bool = False,
 ) -> np.ndarray:
     """Render oscillators ``(..., k)`` to ``(..., k, num_samples)``; ``naive`` skips PolyBLEP."""
     dt = (freq_hz / sample_rate)[..., None]  # cycles per sample

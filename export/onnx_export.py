@@ -1,0 +1,61 @@
+"""torch -> single-file ONNX with a dynamic batch and the card in ``metadata_props``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from patchflow.bundle import CARD_METADATA_KEY
+
+log = logging.getLogger(__name__)
+
+OPSET = 20
+
+
+def export_graph(
+    module: nn.Module,
+    example: dict[str, torch.Tensor],
+    batched: tuple[str, ...],
+    output_name: str,
+    path: Path,
+    card: dict[str, Any],
+) -> None:
+    """Export ``module`` with inputs named as ``example``'s keys; ``batched`` inputs get a
+    dynamic first dimension. Writes one self-contained file (no external data) and embeds the
+    card. Raises if the exporter pinned the batch dimension (a silent torch.export fallback)."""
+    import onnx
+
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    shapes = {name: ({0: batch} if name in batched else None) for name in example}
+    module = module.eval()
+    for noisy in ("onnx_ir", "onnxscript", "torch.onnx", "torch.export"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            module,
+            kwargs=example,
+            input_names=list(example),
+            output_names=[output_name],
+            dynamic_shapes=shapes,
+            opset_version=OPSET,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
+        )
+    model = program.model_proto
+    for inp in model.graph.input:
+        dim0 = inp.type.tensor_type.shape.dim[0] if inp.type.tensor_type.shape.dim else None
+        if inp.name in batched and (dim0 is None or not dim0.dim_param):
+            raise RuntimeError(f"export of {path.name}: input {inp.name!r} lost its dynamic batch")
+    entry = model.metadata_props.add()
+    entry.key, entry.value = CARD_METADATA_KEY, json.dumps(card)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save_model(model, str(path), save_as_external_data=False)
+    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)

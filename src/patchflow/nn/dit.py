@@ -1,0 +1,77 @@
+"""DiT vector field (Peebles & Xie 2023) over parameter tokens, with AdaLN conditioning.
+
+There is no positional encoding, so the transformer is exactly permutation-equivariant over
+tokens; any order dependence comes from the tokenizer (Hayes et al. 2025, sec. 3). Block ``i`` is
+modulated by its own conditioning vector: MLP(encoder token ``i`` ‖ time encoding).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from patchflow.nn.config import FieldConfig
+from patchflow.nn.embeddings import ConditionEmbedder, TimeEncoding
+from patchflow.nn.layers import Attention, Mlp
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+
+
+class DiTBlock(nn.Module):
+    """A DiT block with adaptive LayerNorm-Zero conditioning."""
+
+    def __init__(self, d_model: int, heads: int, d_ff: int) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
+        self.attn = Attention(d_model, heads)
+        self.norm2 = nn.LayerNorm(d_model, elementwise_affine=False, eps=1e-6)
+        self.mlp = Mlp(d_model, d_ff)
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(d_model, 6 * d_model))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        mod = self.adaLN_modulation(c)  # (B, 6D)
+        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod.chunk(6, dim=1)
+        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))
+        x = x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
+        return x  # (B, K, D)
+
+
+class DiT(nn.Module):
+    """Transformer vector field ``v(x, t, cond)``; ``tokenizer`` maps parameters to tokens."""
+
+    def __init__(self, config: FieldConfig, tokenizer: nn.Module, d_cond: int) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.depth = config.depth
+        time = TimeEncoding(config.time_encoding, config.d_time)
+        self.c_embedder = ConditionEmbedder(d_cond, time, config.d_model)
+        self.blocks = nn.ModuleList(
+            DiTBlock(config.d_model, config.heads, config.d_ff) for _ in range(config.depth)
+        )
+        self.initialize_weights()
+
+    def initialize_weights(self) -> None:
+        # Xavier-uniform linear layers in the backbone and the conditioning MLP (DiT):
+        def _basic_init(module: nn.Module) -> None:
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+        self.blocks.apply(_basic_init)
+        self.c_embedder.apply(_basic_init)
+        # Zero-out adaLN modulation layers in DiT blocks (each block starts as the identity):
+        for block in self.blocks:
+            nn.init.zeros_(block.adaLN_modulation[-1].weight)
+            nn.init.zeros_(block.adaLN_modulation[-1].bias)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        h = self.tokenizer.tokenize(x)  # (B, K, D)
+        c = self.c_embedder(t, cond)  # (B, L, D)
+        for i, block in enumerate(self.blocks):
+            h = block(h, c[:, i])  # (B, K, D)
+        return self.tokenizer.detokenize(h)  # (B, n)
+
+    def penalty(self) -> torch.Tensor:
+        return self.tokenizer.penalty()

@@ -1,0 +1,168 @@
+"""Model wrappers used by training, evaluation and ONNX export, and :func:`build_model`.
+
+:class:`FlowModel` is a conditional normalising flow trained by rectified flow matching; its
+methods are the export contract: ``encode``, ``velocity``, ``guided_velocity`` (conditional and
+null conditioning stacked in one batch of 2B, split by slicing) and ``sample`` (the shared ODE
+solver). :class:`RegressionModel` predicts parameters directly.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from patchflow.features import FeatureConfig
+from patchflow.flow.guidance import cfg_combine
+from patchflow.flow.solver import ODESolver
+from patchflow.nn.config import ModelConfig
+from patchflow.nn.dit import DiT
+from patchflow.nn.encoders import build_encoder
+from patchflow.nn.mlp_field import MLPField
+from patchflow.nn.regression import ResidualMLP, chamfer_loss, slot_index
+from patchflow.nn.tokenizers import FixedTokenizer, Param2Tok
+from patchflow.spec import SynthSpec
+
+
+class FlowModel(nn.Module):
+    """Encoder plus vector field; noise at t = 0, parameters in [-1, 1]^D at t = 1."""
+
+    def __init__(
+        self,
+        spec: SynthSpec,
+        feature_config: FeatureConfig,
+        encoder: nn.Module,
+        field: nn.Module,
+        num_cond_tokens: int,
+        d_cond: int,
+        penalty_weight: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.spec, self.feature_config = spec, feature_config
+        self.encoder, self.field = encoder, field
+        self.null_cond = nn.Parameter(torch.randn(num_cond_tokens, d_cond))
+        self.penalty_weight = penalty_weight
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        """Standardised features ``(B, *feature_shape)`` to conditioning ``(B, L, d_cond)``."""
+        return self.encoder(features)  # (B, L, C)
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """Velocity ``(B, D)`` at states ``x (B, D)``, times ``t (B,)``, conditioning ``cond``."""
+        return self.field(x, t, cond)  # (B, D)
+
+    def guided_velocity(
+        self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, w: torch.Tensor
+    ) -> torch.Tensor:
+        """Classifier-free guided velocity ``v_u + w (v_c - v_u)`` from one batch of 2B."""
+        b = x.shape[0]
+        null = self.null_cond.unsqueeze(0).expand_as(cond)  # (B, L, C)
+        v = self.field(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, null]))  # (2B, D)
+        return cfg_combine(v_cond=v[:b], v_uncond=v[b:], w=w)  # (B, D)
+
+    def drop_cond(self, cond: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
+        """Replace the conditioning where ``drop (B,)`` is true by the learned null token."""
+        return torch.where(drop[:, None, None], self.null_cond.expand_as(cond), cond)  # (B, L, C)
+
+    def regularizer(self) -> torch.Tensor:
+        """Weighted auxiliary loss (the PARAM2TOK L1 penalty; zero otherwise)."""
+        return self.penalty_weight * self.field.penalty()
+
+    @torch.no_grad()
+    def sample(
+        self,
+        features: torch.Tensor,
+        *,
+        steps: int = 50,
+        method: str = "rk4",
+        cfg_scale: float = 2.0,
+        noise: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Predict parameters ``(B, D)`` by integrating the guided field from noise.
+
+        Args:
+            features: Standardised features ``(B, *feature_shape)``.
+            steps: ODE steps.
+            method: ``euler``, ``midpoint`` or ``rk4``.
+            cfg_scale: Guidance scale ``w`` (1: the plain conditional field).
+            noise: Initial noise ``(B, D)``; drawn with ``generator`` when ``None``.
+            generator: Random generator for the noise (on the CPU).
+
+        Returns:
+            Parameters in the model space (not clamped), shape ``(B, D)``.
+        """
+        cond = self.encode(features)  # (B, L, C)
+        if noise is None:
+            noise = torch.randn(len(features), self.spec.dim, generator=generator)
+        noise = noise.to(device=cond.device, dtype=cond.dtype)
+        if cfg_scale == 1.0:
+            solver = ODESolver(velocity=self.velocity)
+        else:
+            w = torch.tensor(cfg_scale, device=cond.device, dtype=cond.dtype)
+            solver = ODESolver(velocity=lambda x, t, c: self.guided_velocity(x, t, c, w))
+        return solver.sample(x_init=noise, steps=steps, method=method, cond=cond).x
+
+
+class RegressionModel(nn.Module):
+    """Encoder (one output token) plus a residual MLP head predicting parameters directly."""
+
+    def __init__(
+        self,
+        spec: SynthSpec,
+        feature_config: FeatureConfig,
+        encoder: nn.Module,
+        head: nn.Module,
+        loss: str = "mse",
+    ) -> None:
+        super().__init__()
+        self.spec, self.feature_config = spec, feature_config
+        self.encoder, self.head = encoder, head
+        self.loss_kind = loss
+        self.groups = slot_index(spec) if loss == "chamfer" else []
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        h = self.encoder(features)  # (B, 1, C)
+        return self.head(h[:, 0])  # (B, D)
+
+    def predict(self, features: torch.Tensor) -> torch.Tensor:
+        """Parameters in [-1, 1], shape ``(B, D)``."""
+        return self(features).clamp(-1.0, 1.0)  # (B, D)
+
+    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """MSE (``mse`` and ``sort``: the sorting is in the data) or Chamfer over slot tokens."""
+        if self.loss_kind == "chamfer":
+            return chamfer_loss(pred, target, self.groups)
+        return F.mse_loss(pred, target)
+
+
+def _check_features(config: ModelConfig, feature_config: FeatureConfig) -> None:
+    wanted = {"cnn": "rfft", "ast": "logmel"}[config.encoder.kind]
+    if feature_config.kind != wanted:
+        raise ValueError(
+            f"a {config.encoder.kind!r} encoder needs {wanted!r} features, "
+            f"but the data has {feature_config.kind!r} features"
+        )
+
+
+def build_model(config: ModelConfig, spec: SynthSpec, feature_config: FeatureConfig) -> nn.Module:
+    """Build the :class:`FlowModel` or :class:`RegressionModel` that ``config`` describes."""
+    _check_features(config, feature_config)
+    shape = feature_config.shape
+    if config.kind == "regression":
+        encoder = build_encoder(config.encoder, shape, num_tokens=1)
+        head = ResidualMLP(config.encoder.d_out, config.head.width, config.head.blocks, spec.dim)
+        return RegressionModel(spec, feature_config, encoder, head, config.head.loss)
+    fc, d_cond = config.vector_field, config.encoder.d_out
+    encoder = build_encoder(config.encoder, shape, num_tokens=fc.depth)
+    penalty = 0.0
+    if fc.kind == "mlp":
+        field: nn.Module = MLPField(fc, spec.dim, d_cond)
+    else:
+        tokenizer: nn.Module = FixedTokenizer(spec, fc.d_model)
+        if fc.tokenizer == "param2tok":
+            k = fc.num_tokens or tokenizer.num_tokens
+            tokenizer = Param2Tok(spec.dim, k, fc.d_model)
+            penalty = fc.p2t_penalty
+        field = DiT(fc, tokenizer, d_cond)
+    return FlowModel(spec, feature_config, encoder, field, fc.depth, d_cond, penalty)

@@ -1,0 +1,1 @@
+"""Training: typed configs and presets, data batches, checkpoints and the training loop."""
