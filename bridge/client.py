@@ -22,7 +22,7 @@ import zmq
 import zmq.auth
 
 from patchflow.bridge.errors import CODE_INCOMPLETE
-from patchflow.bridge.messages import NO_ID
+from patchflow.bridge.messages import NO_ID, MacroBinding
 from patchflow.bridge.osc_codec import OscMessage, decode_packet, encode_message
 from patchflow.bridge.osc_protocol import (
     ADDR_ERROR,
@@ -33,6 +33,9 @@ from patchflow.bridge.osc_protocol import (
     ADDR_MATCH_CHUNK,
     ADDR_MATCH_END,
     ADDR_MATCH_FILE,
+    ADDR_MIDI_BINDINGS,
+    ADDR_MIDI_LEARN,
+    ADDR_MIDI_LEARNED,
     ADDR_MORPH,
     ADDR_NAMES,
     ADDR_NATIVE,
@@ -341,6 +344,48 @@ class OscClient:
         self.send(OscMessage(ADDR_MORPH, (float(value),)))
         return self._wait_params(self._derived_ids(), timeout_s)
 
+    def _wait_unnumbered(self, address: str, timeout_s: float | None) -> OscMessage:
+        """The next ``address`` message, or an error without a request id (raised)."""
+
+        def wanted(msg: OscMessage) -> bool:
+            if msg.address == ADDR_ERROR:
+                return bool(msg.args) and msg.args[0] == NO_ID
+            return msg.address == address
+
+        msg = self.wait_for(wanted, timeout_s)
+        if msg.address == ADDR_ERROR:
+            code, message = _split_error(str(msg.args[1]))
+            raise RemoteError(NO_ID, code, message)
+        return msg
+
+    def send_learn(self, index: int) -> None:
+        """Send ``/patchflow/midi/learn`` without waiting (see :meth:`wait_learned`)."""
+        self.send(OscMessage(ADDR_MIDI_LEARN, (int(index),)))
+
+    def wait_learned(self, timeout_s: float | None = None) -> MacroBinding:
+        """Wait for ``/patchflow/midi/learned`` (raises :class:`RemoteError` on an error reply
+        without id, e.g. ``invalid: no MIDI input`` or ``busy`` for a replaced learn)."""
+        a = self._wait_unnumbered(ADDR_MIDI_LEARNED, timeout_s).args
+        return MacroBinding(_as_int(a[0]), _as_int(a[1]), _as_int(a[2]))
+
+    def learn(self, index: int, timeout_s: float | None = None) -> MacroBinding:
+        """Put the server's MIDI input in learn mode for macro ``index`` and wait until a CC
+        has been bound (``index`` -1 cancels learning; its answer is ``MacroBinding(-1, 0, 0)``).
+
+        Raises:
+            RemoteError: ``invalid: no MIDI input``, a bad index, or ``busy`` when another learn
+                replaced or cancelled this one.
+            TimeoutError: If no CC arrives in time.
+        """
+        self.send_learn(index)
+        return self.wait_learned(timeout_s)
+
+    def bindings(self, timeout_s: float | None = None) -> list[MacroBinding]:
+        """The MIDI input's macro bindings, ordered by macro index."""
+        self.send(OscMessage(ADDR_MIDI_BINDINGS))
+        a = [_as_int(v) for v in self._wait_unnumbered(ADDR_MIDI_BINDINGS, timeout_s).args]
+        return [MacroBinding(*a[k : k + 3]) for k in range(0, len(a) - 2, 3)]
+
 
 # ---------------------------------------------------------------------------------------------
 # ZeroMQ
@@ -496,3 +541,15 @@ class ZmqClient:
     def morph(self, value: float, timeout_s: float | None = None) -> MatchReply:
         """Morph between the previous (0) and the last (1) match."""
         return self._match_reply(self.request("morph", timeout_s=timeout_s, value=float(value)))
+
+    def learn(self, index: int, timeout_s: float | None = None) -> MacroBinding:
+        """MIDI learn for macro ``index`` (-1 cancels); waits until a CC has been bound."""
+        h = self.request("learn", timeout_s=timeout_s, index=int(index)).header
+        return MacroBinding(int(h["index"]), int(h["channel"]), int(h["controller"]))
+
+    def bindings(self, timeout_s: float | None = None) -> list[MacroBinding]:
+        """The MIDI input's macro bindings, ordered by macro index."""
+        entries = self.request("bindings", timeout_s=timeout_s).header["bindings"]
+        return [
+            MacroBinding(int(b["index"]), int(b["channel"]), int(b["controller"])) for b in entries
+        ]

@@ -10,6 +10,11 @@ Work is split in two so that transports stay responsive:
 :meth:`Dispatcher.handle` does both in one call. None of them raises for bad input: every
 :class:`~patchflow.bridge.errors.BridgeError` (and any unexpected engine failure) becomes an
 :class:`~patchflow.bridge.messages.ErrorReply`.
+
+MIDI learn: with a MIDI input attached (:meth:`Dispatcher.set_midi_input`), a learn request arms
+learn mode and is answered later, when :meth:`Dispatcher.handle_midi` sees the CC that completes
+it. Replies for a client other than the one whose request is being handled (the learned binding,
+or the ``busy`` error of a learn that a newer one replaced) go through the ``notify`` callback.
 """
 
 from __future__ import annotations
@@ -22,15 +27,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
+import mido
 import numpy as np
 
 from patchflow.bridge.audio import AudioLimits, read_audio_file
 from patchflow.bridge.errors import CODE_BUSY, CODE_INTERNAL, BridgeError, RequestError
 from patchflow.bridge.messages import (
+    LEARN_CANCELLED,
     NO_ID,
+    BindingsReply,
+    BindingsRequest,
     ErrorReply,
     InfoReply,
     InfoRequest,
+    LearnedReply,
+    LearnRequest,
     MacroRequest,
     MatchAudioRequest,
     MatchBeginRequest,
@@ -46,12 +57,19 @@ from patchflow.bridge.messages import (
     Reply,
     Request,
 )
+from patchflow.bridge.midi import MacroInput, MacroLearn
 from patchflow.bridge.service import Engine, MatchResult
 from patchflow.bridge.uploads import UploadStore
 
 logger = logging.getLogger(__name__)
 
 EngineRequest: TypeAlias = MatchAudioRequest | MatchFileRequest | MacroRequest | MorphRequest
+Notify: TypeAlias = Callable[[str, list[Reply]], None]
+"""Sends replies to a client (by client key) outside the request it is handling."""
+
+NO_MIDI_INPUT = (
+    "no MIDI input (the server runs without --midi-in, or its MIDI port could not be opened)"
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,13 @@ class _ClientState:
     last_match_id: int | None = None
 
 
+@dataclass(frozen=True)
+class _PendingLearn:
+    client: str
+    request_id: int | None
+    index: int
+
+
 class Dispatcher:
     """Turns requests into replies by calling the engine.
 
@@ -89,6 +114,8 @@ class Dispatcher:
         uploads: The chunked-upload table.
         clock: Monotonic clock in seconds (injectable for tests); also times the replies.
         max_clients: Per-client state is kept for this many recently seen clients.
+        notify: Sends replies to another client than the requester (learned bindings, replaced
+            learns); without it they are logged and dropped.
     """
 
     def __init__(
@@ -98,6 +125,7 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         *,
         max_clients: int = 1024,
+        notify: Notify | None = None,
     ):
         self.engine = engine
         self.uploads = uploads
@@ -108,6 +136,10 @@ class Dispatcher:
         self._last_matched_client: str | None = None
         self._lock = threading.Lock()
         self._n_params = len(engine.param_names)
+        self._notify = notify
+        self._macro_learn: MacroLearn | None = None
+        self._pending_learn: _PendingLearn | None = None
+        self._learn_lock = threading.Lock()  # keeps learn mode and its requester in step
 
     # -- per-client state ---------------------------------------------------------------------
 
@@ -143,6 +175,88 @@ class Dispatcher:
     def error(self, request: Request, client: str, code: str, message: str) -> ErrorReply:
         """An error reply for ``request`` with the id the protocol prescribes."""
         return ErrorReply(self._reply_id(request, client), code, message, request.cmd)
+
+    # -- MIDI input ---------------------------------------------------------------------------
+
+    def set_midi_input(self, macro_learn: MacroLearn | None) -> None:
+        """Attach the bindings of an open MIDI input (None: no MIDI input; learn is refused)."""
+        with self._learn_lock:
+            self._macro_learn = macro_learn
+            self._pending_learn = None
+            if macro_learn is not None:
+                macro_learn.cancel_learn()
+
+    @property
+    def has_midi_input(self) -> bool:
+        """Whether a MIDI input is attached."""
+        with self._learn_lock:
+            return self._macro_learn is not None
+
+    def handle_midi(self, msg: mido.Message) -> MacroInput:
+        """Process one message from the MIDI input (on the MIDI thread).
+
+        A CC that completes a learn request is answered to the requesting client (through
+        ``notify``) with a :class:`LearnedReply`.
+
+        Returns:
+            The macro move to apply, and the binding learned, if any.
+        """
+        with self._learn_lock:
+            if self._macro_learn is None:
+                return MacroInput()
+            result = self._macro_learn.process(msg)
+            pending = None
+            if result.learned is not None:
+                pending, self._pending_learn = self._pending_learn, None
+        if pending is not None and result.learned is not None:
+            self._send(pending.client, [LearnedReply(pending.request_id, result.learned)])
+        return result
+
+    def _learn(self, request: LearnRequest, client: str) -> list[Reply]:
+        n_macros = int(self.engine.n_macros)
+        with self._learn_lock:
+            macro_learn = self._macro_learn
+            if macro_learn is None:
+                raise RequestError(NO_MIDI_INPUT)
+            if not -1 <= request.index < n_macros:
+                raise RequestError(
+                    f"macro index {request.index} is outside -1..{n_macros - 1} "
+                    f"(the model has {n_macros} macros; -1 cancels learning)"
+                )
+            old = self._pending_learn
+            if request.index == -1:
+                macro_learn.cancel_learn()
+                self._pending_learn = None
+                outcome = "was cancelled"
+                replies: list[Reply] = [LearnedReply(request.request_id, LEARN_CANCELLED)]
+            else:
+                macro_learn.learn(request.index)
+                self._pending_learn = _PendingLearn(client, request.request_id, request.index)
+                outcome = f"was replaced by a learn for macro {request.index}"
+                replies = []
+        if old is None:
+            return replies
+        request_id = NO_ID if old.request_id is None else old.request_id
+        busy = ErrorReply(
+            request_id, CODE_BUSY, f"MIDI learn for macro {old.index} {outcome}", "learn"
+        )
+        if old.client == client:  # after this request's own reply, on the same way back
+            return [*replies, busy]
+        self._send(old.client, [busy])
+        return replies
+
+    def _bindings(self, request: BindingsRequest) -> list[Reply]:
+        with self._learn_lock:
+            macro_learn = self._macro_learn
+        if macro_learn is None:
+            raise RequestError(NO_MIDI_INPUT)
+        return [BindingsReply(request.request_id, macro_learn.binding_list())]
+
+    def _send(self, client: str, replies: list[Reply]) -> None:
+        if self._notify is None:
+            logger.info("no way to send %r to %s; dropped", replies, client)
+            return
+        self._notify(client, replies)
 
     # -- the two phases -------------------------------------------------------------------------
 
@@ -187,6 +301,10 @@ class Dispatcher:
             ]
         if isinstance(request, NamesRequest):
             return [NamesReply(request.request_id, tuple(engine.param_names))]
+        if isinstance(request, LearnRequest):
+            return self._learn(request, client)
+        if isinstance(request, BindingsRequest):
+            return self._bindings(request)
         if isinstance(request, MatchBeginRequest):
             dropped = self.uploads.begin(
                 client, request.request_id, request.sample_rate, request.channels, request.frames

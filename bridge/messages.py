@@ -114,6 +114,26 @@ class MorphRequest:
     request_id: int | None = None
 
 
+@dataclass(frozen=True)
+class LearnRequest:
+    """Arm MIDI learn: the next CC the server's MIDI input receives becomes macro ``index``.
+
+    ``index`` -1 cancels learn mode. The range against ``n_macros`` is the dispatcher's check.
+    """
+
+    cmd: ClassVar[str] = "learn"
+    index: int
+    request_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BindingsRequest:
+    """The MIDI input's macro bindings."""
+
+    cmd: ClassVar[str] = "bindings"
+    request_id: int | None = None
+
+
 Request: TypeAlias = (
     PingRequest
     | InfoRequest
@@ -125,6 +145,8 @@ Request: TypeAlias = (
     | MatchAudioRequest
     | MacroRequest
     | MorphRequest
+    | LearnRequest
+    | BindingsRequest
 )
 
 
@@ -207,4 +229,36 @@ class ErrorReply:
         return f"{self.code}: {self.message}"
 
 
-Reply: TypeAlias = PongReply | InfoReply | NamesReply | ParamsReply | ErrorReply
+@dataclass(frozen=True)
+class MacroBinding:
+    """Macro ``index`` moves with controller ``controller`` on MIDI channel ``channel`` (1..16)."""
+
+    index: int
+    channel: int
+    controller: int
+
+
+LEARN_CANCELLED = MacroBinding(index=-1, channel=0, controller=0)
+"""The binding a cancel (``learn -1``) is answered with: learn mode is off, nothing bound."""
+
+
+@dataclass(frozen=True)
+class LearnedReply:
+    """A learn request completed: ``binding`` is the new binding (:data:`LEARN_CANCELLED` for a
+    cancel)."""
+
+    request_id: int | None
+    binding: MacroBinding
+
+
+@dataclass(frozen=True)
+class BindingsReply:
+    """The MIDI input's macro bindings, ordered by macro index."""
+
+    request_id: int | None
+    bindings: tuple[MacroBinding, ...]
+
+
+Reply: TypeAlias = (
+    PongReply | InfoReply | NamesReply | ParamsReply | ErrorReply | LearnedReply | BindingsReply
+)

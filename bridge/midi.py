@@ -25,6 +25,8 @@ from typing import Any, Literal
 import mido
 import numpy as np
 
+from patchflow.bridge.messages import MacroBinding
+
 logger = logging.getLogger(__name__)
 
 MidiKind = Literal["cc7", "cc14", "nrpn"]
@@ -309,6 +311,19 @@ class MacroEvent:
     value: float
 
 
+@dataclass(frozen=True)
+class MacroInput:
+    """What one incoming MIDI message did.
+
+    Args:
+        event: The macro move to apply (None when the message moves no macro).
+        learned: The binding the message created in learn mode (None otherwise).
+    """
+
+    event: MacroEvent | None = None
+    learned: MacroBinding | None = None
+
+
 class MacroLearn:
     """Maps incoming CCs (channel 1..16, controller) to macro indices, with a learn mode.
 
@@ -369,20 +384,33 @@ class MacroLearn:
 
     def handle(self, msg: mido.Message) -> MacroEvent | None:
         """Process one incoming message; returns a macro event for a bound (or learned) CC."""
+        return self.process(msg).event
+
+    def process(self, msg: mido.Message) -> MacroInput:
+        """Process one incoming message: the macro move it makes and the binding it learned."""
         if msg.type != "control_change":
-            return None
+            return MacroInput()
         key = (msg.channel + 1, msg.control)
+        learned = None
         with self._lock:
             if self._learning is not None:
-                learned = self._learning
+                index = self._learning
                 self._learning = None
-                self._bindings = {k: v for k, v in self._bindings.items() if v != learned}
-                self._bindings[key] = learned
-                logger.info("MIDI learn: CC%d on channel %d -> macro %d", key[1], key[0], learned)
+                self._bindings = {k: v for k, v in self._bindings.items() if v != index}
+                self._bindings[key] = index
+                learned = MacroBinding(index=index, channel=key[0], controller=key[1])
+                logger.info("MIDI learn: CC%d on channel %d -> macro %d", key[1], key[0], index)
             index = self._bindings.get(key)
         if index is None:
-            return None
-        return MacroEvent(index=index, value=msg.value / 127.0)
+            return MacroInput(learned=learned)
+        return MacroInput(MacroEvent(index=index, value=msg.value / 127.0), learned)
+
+    def binding_list(self) -> tuple[MacroBinding, ...]:
+        """The bindings ordered by macro index."""
+        return tuple(
+            MacroBinding(index=index, channel=channel, controller=control)
+            for (channel, control), index in sorted(self.bindings.items(), key=lambda kv: kv[1])
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Bindings as a JSON-ready document (format in docs/protocol.md)."""

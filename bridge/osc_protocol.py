@@ -18,9 +18,13 @@ import numpy as np
 
 from patchflow.bridge.errors import RequestError
 from patchflow.bridge.messages import (
+    BindingsReply,
+    BindingsRequest,
     ErrorReply,
     InfoReply,
     InfoRequest,
+    LearnedReply,
+    LearnRequest,
     MacroRequest,
     MatchBeginRequest,
     MatchChunkRequest,
@@ -47,13 +51,17 @@ ADDR_MATCH_CHUNK = "/patchflow/match/chunk"
 ADDR_MATCH_END = "/patchflow/match/end"
 ADDR_MACRO = "/patchflow/macro"
 ADDR_MORPH = "/patchflow/morph"
+ADDR_MIDI_LEARN = "/patchflow/midi/learn"
+ADDR_MIDI_BINDINGS = "/patchflow/midi/bindings"
 
-# Replies (server -> client); /patchflow/info and /patchflow/names reuse the request addresses.
+# Replies (server -> client); /patchflow/info, /patchflow/names and /patchflow/midi/bindings
+# reuse the request addresses.
 ADDR_PONG = "/patchflow/pong"
 ADDR_PARAMS = "/patchflow/params"
 ADDR_NATIVE = "/patchflow/native"
 ADDR_LATENCY = "/patchflow/latency"
 ADDR_ERROR = "/patchflow/error"
+ADDR_MIDI_LEARNED = "/patchflow/midi/learned"
 
 MAX_CHUNK_FLOATS = 1600
 """Most floats in one ``/patchflow/match/chunk`` (keeps the datagram under 8192 bytes)."""
@@ -71,6 +79,8 @@ SIGNATURES = {
     ADDR_MATCH_END: "id:i",
     ADDR_MACRO: "index:i value:f",
     ADDR_MORPH: "value:f",
+    ADDR_MIDI_LEARN: "macro_index:i (-1 cancels)",
+    ADDR_MIDI_BINDINGS: "no arguments",
 }
 """Argument layout per request address, quoted in error messages."""
 
@@ -84,6 +94,8 @@ _CMDS = {
     ADDR_MATCH_END: "match",
     ADDR_MACRO: "macro",
     ADDR_MORPH: "morph",
+    ADDR_MIDI_LEARN: "learn",
+    ADDR_MIDI_BINDINGS: "bindings",
 }
 
 
@@ -233,6 +245,16 @@ def _parse_morph(msg: OscMessage) -> MorphRequest:
     return MorphRequest(value=_float_arg(msg, 0, "value"))
 
 
+def _parse_midi_learn(msg: OscMessage) -> LearnRequest:
+    _check_count(msg, 1)
+    return LearnRequest(index=_int_arg(msg, 0, "macro_index", lo=-1))
+
+
+def _parse_midi_bindings(msg: OscMessage) -> BindingsRequest:
+    _check_count(msg, 0)
+    return BindingsRequest()
+
+
 _PARSERS: dict[str, Callable[[OscMessage], Request]] = {
     ADDR_PING: _parse_ping,
     ADDR_INFO: _parse_info,
@@ -243,6 +265,8 @@ _PARSERS: dict[str, Callable[[OscMessage], Request]] = {
     ADDR_MATCH_END: _parse_match_end,
     ADDR_MACRO: _parse_macro,
     ADDR_MORPH: _parse_morph,
+    ADDR_MIDI_LEARN: _parse_midi_learn,
+    ADDR_MIDI_BINDINGS: _parse_midi_bindings,
 }
 
 REQUEST_ADDRESSES = tuple(_PARSERS)
@@ -318,6 +342,19 @@ def params_reply(reply: ParamsReply) -> list[OscMessage]:
     ]
 
 
+def learned_reply(reply: LearnedReply) -> OscMessage:
+    """``/patchflow/midi/learned <macro_index:i> <channel:i> <controller:i>`` (``-1 0 0``: learn
+    cancelled)."""
+    b = reply.binding
+    return OscMessage(ADDR_MIDI_LEARNED, (int(b.index), int(b.channel), int(b.controller)))
+
+
+def bindings_reply(reply: BindingsReply) -> OscMessage:
+    """``/patchflow/midi/bindings <macro:i> <channel:i> <cc:i> ...``: flat triples by macro."""
+    args = tuple(int(v) for b in reply.bindings for v in (b.index, b.channel, b.controller))
+    return OscMessage(ADDR_MIDI_BINDINGS, args)
+
+
 def error_reply(request_id: int, message: str) -> OscMessage:
     """``/patchflow/error <id:i> <message:s>``; the message is cut to :data:`MAX_ERROR_CHARS`."""
     if len(message) > MAX_ERROR_CHARS:
@@ -337,4 +374,8 @@ def encode_reply(reply: Reply) -> list[OscMessage]:
         return [info_reply(reply)]
     if isinstance(reply, NamesReply):
         return [names_reply(reply)]
+    if isinstance(reply, LearnedReply):
+        return [learned_reply(reply)]
+    if isinstance(reply, BindingsReply):
+        return [bindings_reply(reply)]
     raise TypeError(f"not a reply: {reply!r}")

@@ -3,14 +3,17 @@
 One :class:`~patchflow.bridge.scheduler.Scheduler` (with its worker pool) is shared by the OSC and
 ZeroMQ transports, each running in its own thread. Optional MIDI: every parameter reply is
 mirrored to a MIDI output (only changed values are sent), and CCs from a MIDI input move macros of
-the client that matched most recently. A status line (requests, errors, latency p50/p99) is logged
-every ``status_interval_s``.
+the client that matched most recently; clients can put the input in learn mode (the next CC
+becomes a macro's binding, written back to the ``midi_macro_map`` file when one is configured).
+A status line (requests, errors, latency p50/p99) is logged every ``status_interval_s``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +25,7 @@ import mido
 
 from patchflow.bridge.audio import AudioLimits
 from patchflow.bridge.dispatcher import Dispatcher
-from patchflow.bridge.messages import MacroRequest, ParamsReply, Reply
+from patchflow.bridge.messages import MacroBinding, MacroRequest, ParamsReply, Reply
 from patchflow.bridge.midi import (
     MacroLearn,
     MidiKind,
@@ -62,6 +65,8 @@ class ServerConfig:
         midi_kind: Kind of generated mappings (``cc7``, ``cc14``, ``nrpn``).
         midi_channel: First channel of generated mappings (1..16).
         midi_macro_map: Macro bindings file (``MacroLearn.to_json`` format); CC102+ if None.
+            Bindings learned over the network are written back to it (a missing file starts
+            from the defaults and is created on the first learn).
         status_interval_s: Period of the status log line (None or 0 disables it).
         workers: Engine worker threads (1-2).
         request_timeout_s: Requests waiting longer than this for a worker are refused.
@@ -118,7 +123,7 @@ class BridgeServer:
         self.uploads = UploadStore(
             self.audio_limits, UploadLimits(timeout_s=cfg.upload_timeout_s), clock
         )
-        self.dispatcher = Dispatcher(engine, self.uploads, clock)
+        self.dispatcher = Dispatcher(engine, self.uploads, clock, notify=self._notify)
         self.scheduler = Scheduler(
             self.dispatcher,
             workers=cfg.workers,
@@ -129,6 +134,7 @@ class BridgeServer:
         self.osc: OscServer | None = None
         self.zmq: ZmqServer | None = None
         self.macro_learn = self._load_macro_learn()
+        self._save_lock = threading.Lock()
         self._midi_out: Any = None
         self._midi_in: Any = None
         self._midi_output_opener = midi_output_opener
@@ -138,6 +144,9 @@ class BridgeServer:
         n_macros = int(self.engine.n_macros)
         path = self.config.midi_macro_map
         if path is None:
+            return MacroLearn.default(n_macros)
+        if not Path(path).exists():
+            logger.info("macro map %s does not exist yet; using the default bindings", path)
             return MacroLearn.default(n_macros)
         return MacroLearn.from_json(n_macros, json.loads(Path(path).read_text(encoding="utf-8")))
 
@@ -201,10 +210,16 @@ class BridgeServer:
             self._midi_in = open_midi_input(
                 cfg.midi_in, self.handle_midi_input, opener=self._midi_input_opener
             )
+            if self._midi_in is not None:
+                self.dispatcher.set_midi_input(self.macro_learn)
 
     def handle_midi_input(self, msg: mido.Message) -> None:
-        """Turn a bound CC into a macro request for the most recently matched client."""
-        event = self.macro_learn.handle(msg)
+        """Complete a pending learn, and turn a bound CC into a macro request for the most
+        recently matched client."""
+        result = self.dispatcher.handle_midi(msg)
+        if result.learned is not None:
+            self._save_macro_map(result.learned)
+        event = result.event
         if event is None:
             return
         client = self.dispatcher.last_matched_client
@@ -213,6 +228,32 @@ class BridgeServer:
             logger.debug("macro %d moved before any match; ignored", event.index)
             return
         self.scheduler.submit(MacroRequest(index=event.index, value=event.value), client, sink)
+
+    def _notify(self, client: str, replies: list[Reply]) -> None:
+        """Send replies to ``client`` by the way its most recent request came."""
+        sink = self.scheduler.last_sink(client)
+        if sink is None:
+            logger.info("client %s is gone; %d reply(ies) dropped", client, len(replies))
+            return
+        self.scheduler.deliver(sink, replies)
+
+    def _save_macro_map(self, learned: MacroBinding) -> None:
+        path = self.config.midi_macro_map
+        if path is None:
+            return
+        try:
+            with self._save_lock:  # two quick learns: the later state is written last
+                write_macro_map(Path(path), self.macro_learn)
+        except OSError as exc:
+            logger.warning("learned macro %d but could not write %s: %s", learned.index, path, exc)
+            return
+        logger.info(
+            "macro %d bound to CC%d on channel %d; saved to %s",
+            learned.index,
+            learned.controller,
+            learned.channel,
+            path,
+        )
 
     def status_line(self) -> str:
         """The periodic status line."""
@@ -225,6 +266,7 @@ class BridgeServer:
             if transport is not None:
                 transport.stop()
         self.osc = self.zmq = None
+        self.dispatcher.set_midi_input(None)
         close_port(self._midi_in)
         self.scheduler.stop()
         close_port(self._midi_out)
@@ -236,6 +278,23 @@ class BridgeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def write_macro_map(path: Path, macro_learn: MacroLearn) -> None:
+    """Write the bindings file atomically (a temporary file in the same folder, then rename).
+
+    Raises:
+        OSError: If the file cannot be written.
+    """
+    text = json.dumps(macro_learn.to_json(), indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _midi_observer(sender: MidiParamSender) -> Callable[[list[Reply]], None]:

@@ -1,10 +1,10 @@
 """Pure ZeroMQ multipart codec: frames <-> requests and replies. No sockets.
 
 Request: ``[header, audio?]``. The header is a UTF-8 JSON object
-``{"v": 1, "id": int, "cmd": "match"|"ping"|"info"|"names"|"macro"|"morph", ...}`` with
-``sample_rate`` and ``channels`` for ``match`` (followed by one audio frame: interleaved float32
-little-endian, frames x channels), ``index`` and ``value`` for ``macro``, ``value`` for ``morph``.
-Unknown header fields are ignored.
+``{"v": 1, "id": int, "cmd": "match"|"ping"|"info"|"names"|"macro"|"morph"|"learn"|"bindings",
+...}`` with ``sample_rate`` and ``channels`` for ``match`` (followed by one audio frame:
+interleaved float32 little-endian, frames x channels), ``index`` and ``value`` for ``macro``,
+``value`` for ``morph``, ``index`` for ``learn`` (-1 cancels). Unknown header fields are ignored.
 
 Reply: ``[header]`` or, for ``match``/``macro``/``morph`` results, ``[header, params01, native]``
 with two float32 little-endian frames of ``n_params`` values. The full layout with golden examples
@@ -26,9 +26,14 @@ from patchflow.bridge.errors import BridgeError, ProtocolError, RequestError
 from patchflow.bridge.messages import (
     NO_ID,
     PROTOCOL_VERSION,
+    BindingsReply,
+    BindingsRequest,
     ErrorReply,
     InfoReply,
     InfoRequest,
+    LearnedReply,
+    LearnRequest,
+    MacroBinding,
     MacroRequest,
     MatchAudioRequest,
     MorphRequest,
@@ -41,7 +46,7 @@ from patchflow.bridge.messages import (
     Request,
 )
 
-COMMANDS = ("match", "ping", "info", "names", "macro", "morph")
+COMMANDS = ("match", "ping", "info", "names", "macro", "morph", "learn", "bindings")
 MAX_HEADER_BYTES = 65536
 MAX_ID = 2**53
 """Request ids are integers 0..2**53 (exactly representable in every JSON implementation)."""
@@ -175,6 +180,11 @@ def decode_request(frames: Sequence[bytes]) -> Request:
         return MacroRequest(index=index, value=value, request_id=request_id)
     if cmd == "morph":
         return MorphRequest(value=_unit_field(header, "value", rid, cmd), request_id=request_id)
+    if cmd == "learn":
+        index = _int_field(header, "index", rid, cmd, -1, 2**31 - 1)
+        return LearnRequest(index=index, request_id=request_id)
+    if cmd == "bindings":
+        return BindingsRequest(request_id=request_id)
     sample_rate = _int_field(header, "sample_rate", rid, cmd, 1, 2**31 - 1)
     channels = _int_field(header, "channels", rid, cmd, 1, 2**16)
     audio = _decode_audio(frames[1], channels, request_id, cmd)
@@ -220,6 +230,14 @@ def _reply_header(request_id: int | None, ok: bool, cmd: str | None) -> dict[str
     }
 
 
+def _binding_fields(binding: MacroBinding) -> dict[str, int]:
+    return {
+        "index": int(binding.index),
+        "channel": int(binding.channel),
+        "controller": int(binding.controller),
+    }
+
+
 def encode_reply(reply: Reply) -> list[bytes]:
     """The frames of one reply (without routing id)."""
     if isinstance(reply, ParamsReply):
@@ -253,6 +271,14 @@ def encode_reply(reply: Reply) -> list[bytes]:
     if isinstance(reply, NamesReply):
         header = _reply_header(reply.request_id, True, "names")
         header["names"] = list(reply.names)
+        return [dumps(header)]
+    if isinstance(reply, LearnedReply):
+        header = _reply_header(reply.request_id, True, "learn")
+        header.update(_binding_fields(reply.binding))
+        return [dumps(header)]
+    if isinstance(reply, BindingsReply):
+        header = _reply_header(reply.request_id, True, "bindings")
+        header["bindings"] = [_binding_fields(b) for b in reply.bindings]
         return [dumps(header)]
     raise TypeError(f"not a reply: {reply!r}")
 

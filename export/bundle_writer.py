@@ -88,11 +88,6 @@ def representative_features(model: Any, stats: Any, data: str | None, count: int
     return torch.from_numpy(stats.apply(feats))
 
 
-def _read_text(run_dir: Path, name: str) -> str | None:
-    path = run_dir / name
-    return path.read_text().strip() if path.is_file() else None
-
-
 @dataclass(frozen=True)
 class TrainingRecord:
     """What the card says about how the model was trained."""
@@ -106,7 +101,9 @@ class TrainingRecord:
 def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
                macros: np.ndarray | None, record: TrainingRecord) -> dict[str, Any]:  # fmt: skip
     fc = model.feature_config
-    run_dir = record.run_dir or Path("/nonexistent")
+    from patchflow.train import provenance
+
+    prov = provenance.read(record.run_dir) if record.run_dir else {}
     card: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -123,11 +120,12 @@ def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
         "solver": asdict(options.solver),
         "macros": None,
         "training": {
-            "command": options.training_command or _read_text(run_dir, "command.txt"),
+            "command": options.training_command or (prov.get("commands") or [None])[-1],
+            "all_commands": prov.get("commands", []),
             "steps": int(record.step),
             "config": to_dict(record.config) if record.config is not None else None,
         },
-        "data_recipe": options.data_recipe or _read_text(run_dir, "data_recipe.txt"),
+        "data_recipe": options.data_recipe or prov.get("data_recipe"),
         "metrics": {"validation": dict(record.val_metrics or {}), **(options.metrics or {})},
         "patchflow_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -155,7 +153,10 @@ def export_run(
 
     ckpt = load_checkpoint(run_dir)
     record = TrainingRecord(ckpt.config, ckpt.step, ckpt.metrics, Path(run_dir))
-    feats = representative_features(ckpt.model, ckpt.stats, getattr(ckpt.config, "data", None),
+    from patchflow.train import provenance
+
+    data = provenance.read(run_dir).get("data")
+    feats = representative_features(ckpt.model, ckpt.stats, data,
                                     (options or ExportOptions()).macro_inputs)  # fmt: skip
     return export_model(
         ckpt.model, out_dir, stats=ckpt.stats, inputs=feats, options=options, record=record

@@ -111,6 +111,8 @@ def test_stream_batches_depend_only_on_seed_and_step() -> None:
     val = a.val_batches()[0]
     assert val.audio is not None and val.audio.shape == (8, 1, 1024)
     assert abs(float(a.train_batch(0).features.mean())) < 0.5  # standardised
+    asym = open_source("stream:kosc3-asym", batch_size=4, val_batch_size=4, val_batches=1, seed=0)
+    assert asym.spec == kosc_spec(3, asymmetric=True) and asym.train_batch(0).params.shape == (4, 9)
     with pytest.raises(ValueError, match="unknown stream"):
         open_source("stream:surge", batch_size=8, val_batch_size=8, val_batches=1, seed=0)
 
@@ -158,6 +160,15 @@ def test_resumed_run_continues_where_it_stopped(tmp_path: Path) -> None:
     assert [r[0] for r in losses("full") if r[1] == "train/loss"] == [2, 4, 6, 8]
     assert full.metrics == resumed.metrics
     assert (tmp_path / "split" / "tb").is_dir()
+
+
+def test_time_limit_stops_early_and_a_rerun_continues(tmp_path: Path) -> None:
+    config = _tiny("cnf-mlp", steps=6)
+    first = train(config, data="stream:kosc2", run_dir=tmp_path, progress=False, time_limit_s=0.0)
+    assert first.step == 1 and "lsd_db" in first.metrics
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["step"] == 1
+    second = train(config, data="stream:kosc2", run_dir=tmp_path, progress=False, tensorboard=False)
+    assert (second.resumed_from, second.step) == (1, 6)
 
 
 def test_resume_refuses_a_different_config(tmp_path: Path) -> None:

@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--k", type=int, default=4, help="k-osc oscillator count")
     r.add_argument("--asymmetric", action="store_true", help="asymmetric k-osc variant")
     r.add_argument("--plugin", help="plugin file for plugin synths (default: the spec's path)")
+    r.add_argument("--backend", choices=["pedalboard", "dawdreamer"],
+                   help="plugin host (default: by file type)")  # fmt: skip
+    r.add_argument("--preset", help="plugin preset file loaded before every render (.vstpreset)")
     r.add_argument("--count", type=int, required=True, help="number of items")
     r.add_argument("--out", required=True, help="output .h5 file")
     r.add_argument("--workers", type=int, default=1, help="parallel worker processes")
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         asymmetric=args.asymmetric,
         plugin=args.plugin,
+        backend=args.backend,
+        preset=args.preset,
         chunk_size=args.chunk_size,
         store_audio=args.audio,
         min_rms_db=min_rms,

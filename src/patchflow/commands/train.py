@@ -6,6 +6,7 @@ Rerunning the same command with the same ``--out`` resumes from ``RUN_DIR/last.p
 from __future__ import annotations
 
 import argparse
+import sys
 
 from patchflow.train.config import PRESETS, SIZES, preset_config
 
@@ -32,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed (default: the preset's)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the preset's)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--time-limit-min",
+        type=float,
+        help="stop after this many minutes (validating and saving first); rerun to continue",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-tensorboard", action="store_true", help="metrics.csv only")
 
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from patchflow.cli import CommandError
     from patchflow.config import replace as replace_set
     from patchflow.data.dataset import DatasetError
+    from patchflow.train import provenance
     from patchflow.train.checkpoint import CheckpointError
     from patchflow.train.loop import ResumeError, train
 
@@ -59,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             num_threads=args.threads,
         )
+        provenance.record(args.out, sys.argv[1:], args.data, config.seed)
         result = train(
             config,
             data=args.data,
@@ -66,11 +74,14 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             progress=not args.no_progress,
             tensorboard=not args.no_tensorboard,
+            time_limit_s=None if args.time_limit_min is None else 60 * args.time_limit_min,
         )
     except (ValueError, DatasetError, CheckpointError, ResumeError) as err:
         raise CommandError(str(err)) from None
     metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
     print(f"{result.run_dir}: step {result.step}; validation: {metrics}")
+    if result.step < config.steps:
+        print(f"stopped at the time limit; rerun the same command to continue to {config.steps}")
     if result.best is not None:
         print(f"best {result.metric_name}: {result.best:.4g} ({result.run_dir / 'best.pt'})")
     return 0

@@ -59,6 +59,8 @@ class RenderConfig:
         k: Oscillator count (k-osc only).
         asymmetric: Asymmetric k-osc variant.
         plugin: Plugin path for plugin synths (``None``: the spec's default path).
+        backend: Plugin host, ``pedalboard`` or ``dawdreamer`` (``None``: by file type).
+        preset: Plugin preset file loaded before every render (Surge XT Simple's routing).
         chunk_size: Items per work unit and per HDF5 chunk.
         store_audio: Also store the rendered audio.
         min_rms_db: Reject and redraw renders whose RMS is below this level (dBFS).
@@ -74,6 +76,8 @@ class RenderConfig:
     k: int = 4
     asymmetric: bool = False
     plugin: str | None = None
+    backend: str | None = None
+    preset: str | None = None
     chunk_size: int = 1024
     store_audio: bool = False
     min_rms_db: float | None = None
@@ -83,7 +87,8 @@ class RenderConfig:
     def synth_options(self) -> dict:
         if self.synth == "kosc":
             return {"k": self.k, "asymmetric": self.asymmetric}
-        return {"plugin": self.plugin} if self.plugin else {}
+        options = {"plugin": self.plugin, "backend": self.backend, "preset": self.preset}
+        return {k: v for k, v in options.items() if v is not None}
 
     def content_key(self) -> dict:
         """Fields that change the file's contents (``timeout_s`` does not)."""

@@ -44,6 +44,7 @@ class FieldConfig:
     time_encoding: str = "scalar"  # scalar: t as one feature (k-osc); sinusoidal (real synths)
     d_time: int = 256  # sinusoidal time-encoding width
     p2t_penalty: float = 0.01  # weight of the L1 penalty mean(|A|) on the PARAM2TOK assignment
+    p2t_init_noise: float = 1e-4  # PARAM2TOK init noise around its symmetric (invariant) start
 
 
 @dataclass

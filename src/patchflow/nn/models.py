@@ -159,10 +159,11 @@ def build_model(config: ModelConfig, spec: SynthSpec, feature_config: FeatureCon
     if fc.kind == "mlp":
         field: nn.Module = MLPField(fc, spec.dim, d_cond)
     else:
-        tokenizer: nn.Module = FixedTokenizer(spec, fc.d_model)
         if fc.tokenizer == "param2tok":
-            k = fc.num_tokens or tokenizer.num_tokens
-            tokenizer = Param2Tok(spec.dim, k, fc.d_model)
+            k = fc.num_tokens or FixedTokenizer(spec, fc.d_model).num_tokens
+            tokenizer: nn.Module = Param2Tok(spec.dim, k, fc.d_model, fc.p2t_init_noise)
             penalty = fc.p2t_penalty
+        else:
+            tokenizer = FixedTokenizer(spec, fc.d_model)
         field = DiT(fc, tokenizer, d_cond)
     return FlowModel(spec, feature_config, encoder, field, fc.depth, d_cond, penalty)

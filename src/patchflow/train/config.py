@@ -81,12 +81,16 @@ class TrainConfig:
 
 def _kosc_cnn(size: str, d_out: int) -> EncoderConfig:
     if size == "tiny":
-        return EncoderConfig("cnn", d_out, channels=(4, 4, 4), blocks=1, stem_stride=3, hidden=32)
+        return EncoderConfig(
+            kind="cnn", d_out=d_out, channels=(4, 4, 4), blocks=1, stem_stride=3, hidden=32
+        )
     if size == "small":  # a strided stem and one block per stage: about 2x cheaper on a CPU
         return EncoderConfig(
-            "cnn", d_out, channels=(16, 32, 64, 128), blocks=1, stem_stride=3, hidden=256
+            kind="cnn", d_out=d_out, channels=(16, 32, 64, 128), blocks=1, stem_stride=3, hidden=256
         )
-    return EncoderConfig("cnn", d_out, channels=(24, 48, 96, 192, 384), blocks=2, hidden=512)
+    return EncoderConfig(
+        kind="cnn", d_out=d_out, channels=(24, 48, 96, 192, 384), blocks=2, hidden=512
+    )
 
 
 def _kosc_run(preset: str, size: str, model: ModelConfig, **changes: object) -> TrainConfig:
@@ -102,6 +106,7 @@ def _kosc_run(preset: str, size: str, model: ModelConfig, **changes: object) -> 
             val=ValConfig(every=500, batches=2, batch_size=256, ode_steps=20),
             steps=6000,
             batch_size=256,
+            num_threads=1,  # measured: 2 threads stall badly when other jobs share the 2 cores
             log_every=20,
             checkpoint_every=500,
         )
@@ -195,7 +200,9 @@ def _ast(size: str, d_out: int, regression: bool = False) -> EncoderConfig:
         return EncoderConfig(
             "ast", d_out, d_model=768, depth=12, heads=16, d_ff=768, patch=16, stride=10
         )
-    return EncoderConfig("ast", d_out, d_model=512, depth=8, heads=8, d_ff=512, patch=16, stride=10)
+    return EncoderConfig(
+        kind="ast", d_out=d_out, d_model=512, depth=8, heads=8, d_ff=512, patch=16, stride=10
+    )
 
 
 def _ast_run(preset: str, size: str, model: ModelConfig, **changes: object) -> TrainConfig:

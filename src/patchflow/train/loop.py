@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from patchflow.config import to_dict
+from patchflow.config import from_dict, to_dict
 from patchflow.nn.models import build_model
 from patchflow.train.checkpoint import BEST, LAST, read_checkpoint, save_checkpoint
 from patchflow.train.config import OptimConfig, TrainConfig
@@ -164,7 +164,8 @@ def validate(
 
 
 def _check_resume(config: TrainConfig, data: str, payload: dict[str, Any], run_dir: Path) -> None:
-    saved, wanted = dict(payload["config"]), to_dict(config)
+    # Through from_dict first, so that fields added since the checkpoint take their defaults.
+    saved, wanted = to_dict(from_dict(TrainConfig, payload["config"])), to_dict(config)
     for key in RESUMABLE_CHANGES:
         saved.pop(key, None)
         wanted.pop(key, None)
@@ -180,6 +181,97 @@ def _check_resume(config: TrainConfig, data: str, payload: dict[str, Any], run_d
         )
 
 
+class Trainer:
+    """One run's model, optimiser, data and logs; :func:`train` drives it step by step."""
+
+    def __init__(self, config: TrainConfig, data: str, run_dir: Path, device: torch.device) -> None:
+        self.config, self.data, self.run_dir, self.device = config, data, run_dir, device
+        self.source = open_source(
+            data,
+            batch_size=config.batch_size,
+            val_batch_size=config.val.batch_size,
+            val_batches=config.val.batches,
+            seed=config.seed,
+            sort=config.sort_slots,
+        )
+        torch.manual_seed(config.seed)
+        self.model = build_model(config.model, self.source.spec, self.source.feature_config)
+        self.model.to(device)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
+        )
+        self.objective = make_objective(config)
+        self.step, self.metrics = 0, {}
+        self.state: dict[str, Any] = {"data": data, "best": None, "accum": {}, "accum_count": 0}
+
+    def load(self, payload: dict[str, Any]) -> None:
+        """Continue from a checkpoint dictionary."""
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.step, self.metrics = int(payload["step"]), dict(payload["metrics"])
+        self.state.update(payload["state"])
+
+    def save(self, name: str = LAST) -> None:
+        save_checkpoint(
+            self.run_dir / name,
+            model=self.model,
+            optimizer=self.optimizer,
+            step=self.step,
+            config=self.config,
+            stats=self.source.stats,
+            metrics=self.metrics,
+            state=self.state,
+        )
+
+    def train_step(self, batch: DataBatch) -> None:
+        """One optimiser step on ``batch``; loss parts accumulate for the next log row."""
+        config, step = self.config, self.step
+        params, features = _to_device(batch, self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(config.optim, step, config.steps)
+        self.model.train()
+        out = self.objective(self.model, params, features, step_generator(config.seed, step))
+        self.optimizer.zero_grad(set_to_none=True)
+        out.total.backward()
+        if config.optim.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optim.grad_clip)
+        self.optimizer.step()
+        for key, value in out.parts.items():
+            self.state["accum"][key] = self.state["accum"].get(key, 0.0) + float(value)
+        self.state["accum_count"] += 1
+        self.step += 1
+
+    def log_window(self, logger: MetricsLog, seconds: float) -> float:
+        """Write the mean training losses since the last row; returns the mean loss."""
+        n = self.state["accum_count"]
+        for key, total in self.state["accum"].items():
+            logger.add(self.step, f"train/{key}", total / n)
+        logger.add(self.step, "train/lr", self.optimizer.param_groups[0]["lr"])
+        logger.add(
+            self.step, "train/samples_per_s", n * self.config.batch_size / max(seconds, 1e-9)
+        )
+        loss = self.state["accum"]["loss"] / n
+        self.state["accum"], self.state["accum_count"] = {}, 0
+        return loss
+
+    def evaluate(self, logger: MetricsLog) -> None:
+        """Validate, log, and save ``last.pt`` (and ``best.pt`` on a new best metric)."""
+        self.metrics = validate(self.model, self.objective, self.source, self.config, self.device)
+        for key, value in self.metrics.items():
+            logger.add(self.step, f"val/{key}", value)
+        summary = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+        log.info("step %d: %s", self.step, summary)
+        value = self.metrics.get(self.source.metric_name)
+        if value is not None and (self.state["best"] is None or value < self.state["best"]):
+            self.state["best"] = value
+            self.save(BEST)
+        self.save(LAST)
+
+    def close(self) -> None:
+        if hasattr(self.source, "close"):
+            self.source.close()
+
+
 def train(
     config: TrainConfig,
     *,
@@ -188,6 +280,7 @@ def train(
     device: str = "auto",
     progress: bool = True,
     tensorboard: bool = True,
+    time_limit_s: float | None = None,
 ) -> TrainResult:
     """Train (or resume) a run.
 
@@ -198,6 +291,8 @@ def train(
         device: ``auto``, ``cpu`` or ``cuda``.
         progress: Show a tqdm progress bar (rate and ETA).
         tensorboard: Also write TensorBoard events.
+        time_limit_s: Stop early (after validating and saving ``last.pt``) once this much
+            wall-clock time has passed; rerunning the same command continues the run.
 
     Returns:
         Steps done, the last validation metrics and the best metric value.
@@ -205,112 +300,58 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.num_threads)
-    dev = resolve_device(device)
     resume = read_checkpoint(run_dir / LAST) if (run_dir / LAST).exists() else None
     if resume is not None:
         _check_resume(config, data, resume, run_dir)
-    source = open_source(
-        data,
-        batch_size=config.batch_size,
-        val_batch_size=config.val.batch_size,
-        val_batches=config.val.batches,
-        seed=config.seed,
-        sort=config.sort_slots,
-    )
-    torch.manual_seed(config.seed)
-    model = build_model(config.model, source.spec, source.feature_config).to(dev)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
-    )
-    objective = make_objective(config)
-    start, metrics = 0, {}
-    state: dict[str, Any] = {"data": data, "best": None, "accum": {}, "accum_count": 0}
+    trainer = Trainer(config, data, run_dir, resolve_device(device))
     if resume is not None:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        start, metrics = int(resume["step"]), dict(resume["metrics"])
-        state.update(resume["state"])
-        log.info("resuming %s from step %d", run_dir, start)
+        trainer.load(resume)
+        log.info("resuming %s from step %d", run_dir, trainer.step)
+    start = trainer.step
     (run_dir / "config.json").write_text(json.dumps(to_dict(config), indent=2))
-    n_params = sum(p.numel() for p in model.parameters())
-    log.info("%s (%s): %.2fM parameters on %s; data %s", config.preset, config.size,
-             n_params / 1e6, dev, source)  # fmt: skip
+    size = sum(p.numel() for p in trainer.model.parameters()) / 1e6
+    log.info("%s (%s): %.2fM parameters on %s; %s", config.preset, config.size, size,
+             trainer.device, trainer.source)  # fmt: skip
     logger = MetricsLog(run_dir, start, tensorboard)
-    source.val_batches()  # render the held-out set before the prefetch thread starts
-    prefetch = Prefetcher(source.train_batch, config.steps)
+    trainer.source.val_batches()  # render the held-out set before the prefetch thread starts
+    prefetch = Prefetcher(trainer.source.train_batch, config.steps)
     bar = _progress_bar(config.steps, start, progress)
-    last_save, window_t0 = time.monotonic(), time.monotonic()
-
-    def checkpoint(step: int, name: str = LAST) -> None:
-        save_checkpoint(
-            run_dir / name,
-            model=model,
-            optimizer=optimizer,
-            step=step,
-            config=config,
-            stats=source.stats,
-            metrics=metrics,
-            state=state,
-        )
-
+    t_start = last_save = window_t0 = time.monotonic()
     try:
-        for step in range(start, config.steps):
-            params, features = _to_device(prefetch.get(step), dev)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(config.optim, step, config.steps)
-            model.train()
-            out = objective(model, params, features, step_generator(config.seed, step))
-            optimizer.zero_grad(set_to_none=True)
-            out.total.backward()
-            if config.optim.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip)
-            optimizer.step()
-            for key, value in out.parts.items():
-                state["accum"][key] = state["accum"].get(key, 0.0) + float(value)
-            state["accum_count"] += 1
-            done = step + 1
+        while trainer.step < config.steps:
+            trainer.train_step(prefetch.get(trainer.step))
+            done = trainer.step
             bar.update(1)
             if done % config.log_every == 0:
-                n = state["accum_count"]
-                for key, total in state["accum"].items():
-                    logger.add(done, f"train/{key}", total / n)
-                logger.add(done, "train/lr", optimizer.param_groups[0]["lr"])
                 now = time.monotonic()
-                rate = n * config.batch_size / max(now - window_t0, 1e-9)
-                logger.add(done, "train/samples_per_s", rate)
-                bar.set_postfix(loss=f"{state['accum']['loss'] / n:.4f}", refresh=False)
-                state["accum"], state["accum_count"], window_t0 = {}, 0, now
-            if done % config.val.every == 0 or done == config.steps:
-                metrics = validate(model, objective, source, config, dev)
-                for key, value in metrics.items():
-                    logger.add(done, f"val/{key}", value)
-                value = metrics.get(source.metric_name)
-                log.info("step %d: %s", done, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
-                if value is not None and (state["best"] is None or value < state["best"]):
-                    state["best"] = value
-                    checkpoint(done, BEST)
-                checkpoint(done)
-                last_save = time.monotonic()
-                logger.flush()
-            elif (
-                done % config.checkpoint_every == 0
-                or time.monotonic() - last_save > 60 * config.checkpoint_minutes
+                loss = trainer.log_window(logger, now - window_t0)
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+                window_t0 = now
+            out_of_time = time_limit_s is not None and time.monotonic() - t_start > time_limit_s
+            if done % config.val.every == 0 or done == config.steps or out_of_time:
+                trainer.evaluate(logger)
+            elif done % config.checkpoint_every == 0 or (
+                time.monotonic() - last_save > 60 * config.checkpoint_minutes
             ):
-                checkpoint(done)
-                last_save = time.monotonic()
-                logger.flush()
+                trainer.save(LAST)
+            else:
+                continue
+            last_save = time.monotonic()
+            logger.flush()
+            if out_of_time:
+                log.info("time limit of %.0f s reached at step %d", time_limit_s, done)
+                break
     finally:
         prefetch.close()
         bar.close()
         logger.close()
-        if hasattr(source, "close"):
-            source.close()
+        trainer.close()
     return TrainResult(
         run_dir=run_dir,
-        step=max(start, config.steps),
-        metrics=metrics,
-        best=state["best"],
-        metric_name=source.metric_name,
+        step=trainer.step,
+        metrics=trainer.metrics,
+        best=trainer.state["best"],
+        metric_name=trainer.source.metric_name,
         resumed_from=start if resume is not None else None,
     )
 
