@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
+# The Max device's end-to-end test must reach a real `patchflow serve` here (no silent skip).
+export PATCHFLOW_E2E_REQUIRED=1
 ruff check .
 ruff format --check .
 python -m pytest -q "$@"

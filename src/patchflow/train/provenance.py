@@ -28,6 +28,8 @@ def data_recipe(data: str, seed: int) -> str:
     for flag, value in (("--plugin", c.plugin), ("--backend", c.backend), ("--preset", c.preset)):
         if value:
             cmd += [flag, value]
+    if c.store_audio:
+        cmd.append("--audio")
     if c.min_rms_db is not None:
         cmd += ["--min-rms-db", str(c.min_rms_db)]
     return f"{shlex.join(cmd)} (HDF5, {c.count} items)"
