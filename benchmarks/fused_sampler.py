@@ -22,25 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from patchflow.export.bundle_writer import ExportOptions, export_model, representative_features
+from patchflow.export.graphs import SamplerGraph
 from patchflow.export.onnx_export import export_graph
-from patchflow.flow.solver import ODESolver
 from patchflow.inference import Predictor
-
-
-class FusedSample(nn.Module):
-    """Features and noise to parameters: encoder, ``steps`` unrolled solver steps, guidance."""
-
-    def __init__(self, model: nn.Module, steps: int, method: str) -> None:
-        super().__init__()
-        self.model, self.steps, self.method = model, steps, method
-
-    def forward(self, features: torch.Tensor, noise: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        cond = self.model.encode(features)  # (B, L, d)
-        solver = ODESolver(velocity=lambda x, t, c: self.model.guided_velocity(x, t, c, w))
-        return solver.sample(x_init=noise, steps=self.steps, method=self.method, cond=cond).x
 
 
 def _percentiles(times_ms: list[float]) -> dict[str, float]:
@@ -88,8 +74,8 @@ def main() -> None:
         example = {"features": feats[:1], "noise": torch.randn(1, model.spec.dim),
                    "w": torch.tensor(args.cfg)}  # fmt: skip
         start = time.perf_counter()
-        export_graph(FusedSample(model, args.steps, args.method), example, ("features", "noise"),
-                     "params", fused_path, {"name": "fused"})  # fmt: skip
+        export_graph(SamplerGraph(model, args.steps, args.method), example, ("features", "noise"),
+                     ("params", "cond"), fused_path, {"name": "fused"})  # fmt: skip
         export_s = time.perf_counter() - start
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
@@ -128,7 +114,8 @@ def main() -> None:
            "max_abs_diff": diff, "fused_file_mb": size_mb, "fused_export_s": export_s,
            "fused_session_create_s": session_s, "p50_speedup": speedup}  # fmt: skip
     cmd = (f"python benchmarks/fused_sampler.py --run {args.run} --steps {args.steps} "
-           f"--method {args.method} --repeats {args.repeats} --threads {args.threads}")  # fmt: skip
+           f"--method {args.method} --cfg {args.cfg:g} --repeats {args.repeats} "
+           f"--threads {args.threads}")  # fmt: skip
     print(json.dumps(out, indent=2))
     dest = Path(args.out)
     dest.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,7 @@ def main() -> int:
     )
     commands["export"] = patchflow(
         "export", "--run", best_run, "--out", args.out, *solver,
-        "--metrics", str(run_eval / "summary.json"),
+        "--metrics", str(run_eval / "summary.json"), "--fused",
     )  # fmt: skip
     bundle_fresh = work / "eval-bundle-fresh"
     commands["evaluate_bundle_fresh"] = patchflow(

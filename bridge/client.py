@@ -452,8 +452,10 @@ class ZmqClient:
         """
         if self._backlog:
             return self._backlog.pop(0)
-        timeout_ms = int(1000 * (self.timeout_s if timeout_s is None else timeout_s))
-        if not self._sock.poll(timeout_ms, zmq.POLLIN):
+        return self._receive_socket(self.timeout_s if timeout_s is None else timeout_s)
+
+    def _receive_socket(self, timeout_s: float) -> ZmqReply:
+        if not self._sock.poll(int(1000 * timeout_s), zmq.POLLIN):
             raise TimeoutError("no reply from the ZeroMQ server")
         return decode_reply(self._sock.recv_multipart())
 
@@ -464,7 +466,9 @@ class ZmqClient:
         if found is not None:
             self._backlog.remove(found)
         while found is None:
-            reply = self.receive(max(0.0, deadline - time.monotonic()))
+            # Only the socket: a stale reply already in the backlog (e.g. to a ping that timed
+            # out) must not be received again and again until the deadline never comes.
+            reply = self._receive_socket(max(0.0, deadline - time.monotonic()))
             if reply.header.get("id") in (request_id, NO_ID):
                 found = reply
             else:

@@ -103,7 +103,9 @@ class OnnxEngine:
         tone = (0.5 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)[None]
         start = time.perf_counter()
         for _ in range(rounds):
-            self._predict_cond(self._encode(tone, sr), self.predictor.noise(1, self.seed))
+            self.match(tone, sr, client="__warm-up__", request_id=0)
+        with self._clients_lock:
+            self._clients.pop("__warm-up__", None)
         return (time.perf_counter() - start) * 1e3 / rounds
 
     # ------------------------------------------------------------------ engine interface
@@ -112,9 +114,13 @@ class OnnxEngine:
         self, audio: np.ndarray, sample_rate: int, *, client: str, request_id: int
     ) -> MatchResult:
         start = time.perf_counter()
-        cond = self._encode(audio, sample_rate)
         noise = self.predictor.noise(1, self.seed)
-        prediction = self._predict_cond(cond, noise)
+        prepared = self._prepare(audio, sample_rate)
+        if self.predictor.fused_for(self.steps, self.method):
+            prediction, cond = self.predictor.sample_fused(prepared, noise, self.cfg_scale)
+        else:
+            cond = self.predictor.encode(prepared)
+            prediction = self._predict_cond(cond, noise)
         state = self._state(client)
         with state.lock:
             state.history.append(_Latent(request_id, cond, noise))
@@ -151,12 +157,14 @@ class OnnxEngine:
 
     # ------------------------------------------------------------------ internals
 
-    def _encode(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    def _prepare(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         try:
-            prepared = self.predictor.prepare(audio, sample_rate)
+            return self.predictor.prepare(audio, sample_rate)
         except AudioError as err:
             raise RequestError(str(err)) from None
-        return self.predictor.encode(prepared)
+
+    def _encode(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        return self.predictor.encode(self._prepare(audio, sample_rate))
 
     def _predict_cond(self, cond: np.ndarray, noise: np.ndarray) -> Prediction:
         return self.predictor.sample(

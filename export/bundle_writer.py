@@ -18,13 +18,12 @@ from patchflow import __version__
 from patchflow.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
-    GRAPHS,
     SolverDefaults,
     load_bundle,
     sha256_file,
 )
 from patchflow.config import to_dict
-from patchflow.export.graphs import EncoderGraph, PredictorGraph, VectorFieldGraph
+from patchflow.export.graphs import EncoderGraph, PredictorGraph, SamplerGraph, VectorFieldGraph
 from patchflow.export.macros import macro_directions
 from patchflow.export.onnx_export import export_graph
 from patchflow.features import FeatureExtractor
@@ -42,6 +41,8 @@ class ExportOptions:
         name: Bundle name (default: the output folder's name).
         solver: Serving defaults for the solver.
         macros: Number of latent macro directions.
+        fused: Also write ``sampler.onnx``, the whole sample for the serving default fused into
+            one graph (faster on the CPU: see ``docs/results/fused_sampler.md``).
         macro_inputs: Representative inputs used to choose the macro directions.
         metrics: Evaluation results to record in the card (e.g. from ``patchflow evaluate``).
         training_command: The command that trained the run (default: read from the run).
@@ -51,6 +52,7 @@ class ExportOptions:
     name: str | None = None
     solver: SolverDefaults = field(default_factory=SolverDefaults)
     macros: int = 8
+    fused: bool = False
     macro_inputs: int = 32
     metrics: dict[str, Any] | None = None
     training_command: str | None = None
@@ -202,7 +204,7 @@ def export_model(
         )
     )
     try:
-        _write_graphs(model, flow, feats[:2], card, tmp)
+        _write_graphs(model, flow, feats[:2], card, tmp, options)
         fx = FeatureExtractor(model.feature_config)
         np.savez(tmp / "frontend.npz", **fx.arrays())
         (tmp / "card.json").write_text(json.dumps(card, indent=1))
@@ -220,7 +222,12 @@ def export_model(
 
 
 def _write_graphs(
-    model: torch.nn.Module, flow: bool, feats: torch.Tensor, card: dict, out: Path
+    model: torch.nn.Module,
+    flow: bool,
+    feats: torch.Tensor,
+    card: dict,
+    out: Path,
+    options: ExportOptions,
 ) -> None:
     embedded = {k: v for k, v in card.items() if k != "graphs"}
     graphs: dict[str, Any] = {}
@@ -242,6 +249,14 @@ def _write_graphs(
                     "velocity",
                 ),
             }
+            if options.fused:
+                s = options.solver
+                examples["sampler"] = (
+                    SamplerGraph(model, s.steps, s.method),
+                    {"features": feats, "noise": torch.randn(b, dim), "w": torch.tensor(2.0)},
+                    ("features", "noise"),
+                    ("params", "cond"),
+                )
         else:
             examples = {
                 "predictor": (PredictorGraph(model), {"features": feats}, ("features",), "params")
@@ -254,7 +269,8 @@ def _write_graphs(
             for k, v in example.items()
         }
         graphs[graph] = {"file": path.name, "sha256": sha256_file(path), "inputs": inputs}
-    assert set(graphs) == set(GRAPHS[card["model_kind"]])
+    if "sampler" in graphs:
+        graphs["sampler"].update(steps=options.solver.steps, method=options.solver.method)
     card["graphs"] = graphs
 
 
@@ -283,6 +299,17 @@ def check_parity(
         ref = solver.sample(x_init=torch.from_numpy(noise), steps=steps, method="rk4", cond=cond).x
         got = predictor.sample(got_cond, noise, steps=steps, method="rk4").encoded
         diffs["sample"] = float(np.abs(np.clip(ref.numpy(), -1, 1) - got).max())
+        entry = bundle.card.raw["graphs"].get("sampler")
+        if entry is not None:
+            fused_ref = ODESolver(velocity=solver.velocity).sample(
+                x_init=torch.from_numpy(noise),
+                steps=entry["steps"],
+                method=entry["method"],
+                cond=cond,
+            )
+            feeds = {"features": feats.numpy(), "noise": noise, "w": w.numpy()}
+            fused = bundle.sessions["sampler"].run(None, feeds)[0]
+            diffs["fused"] = float(np.abs(fused_ref.x.numpy() - fused).max())
     worst = max(diffs.values())
     if worst > PARITY_ATOL * 10:
         raise RuntimeError(f"ONNX parity check failed: {diffs}")

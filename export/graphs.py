@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from patchflow.flow.solver import ODESolver
+
 
 class EncoderGraph(nn.Module):
     """Standardised features ``(B, *shape)`` to conditioning tokens ``(B, L, d)``."""
@@ -39,3 +41,20 @@ class PredictorGraph(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.model.predict(features)  # (B, D)
+
+
+class SamplerGraph(nn.Module):
+    """A whole sample fused for one method and step count: features, noise and guidance scale
+    to parameters ``(B, D)`` and the conditioning ``(B, L, d)`` (kept for macros and morph)."""
+
+    def __init__(self, model: nn.Module, steps: int, method: str) -> None:
+        super().__init__()
+        self.model, self.steps, self.method = model, steps, method
+
+    def forward(
+        self, features: torch.Tensor, noise: torch.Tensor, w: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        cond = self.model.encode(features)  # (B, L, d)
+        solver = ODESolver(velocity=lambda x, t, c: self.model.guided_velocity(x, t, c, w))
+        x = solver.sample(x_init=noise, steps=self.steps, method=self.method, cond=cond).x  # (B, D)
+        return x, cond

@@ -22,7 +22,7 @@ def export_graph(
     module: nn.Module,
     example: dict[str, torch.Tensor],
     batched: tuple[str, ...],
-    output_name: str,
+    output_names: str | tuple[str, ...],
     path: Path,
     card: dict[str, Any],
 ) -> None:
@@ -42,7 +42,7 @@ def export_graph(
             module,
             kwargs=example,
             input_names=list(example),
-            output_names=[output_name],
+            output_names=[output_names] if isinstance(output_names, str) else list(output_names),
             dynamic_shapes=shapes,
             opset_version=OPSET,
             dynamo=True,

@@ -228,3 +228,22 @@ def test_serving_path_never_imports_torch(kosc_bundle):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_fused_sampler_matches_the_solver_loop(tmp_path):
+    from patchflow.bundle import SolverDefaults
+
+    _, path = _export("cnf-equivariant", tmp_path / "fused", fused=True,
+                      solver=SolverDefaults(method="euler", steps=3, cfg_scale=2.5))  # fmt: skip
+    bundle = load_bundle(path, prefer_gpu=False)
+    assert "sampler" in bundle.sessions
+    predictor = Predictor(bundle)
+    assert predictor.fused_for(None, None) and not predictor.fused_for(4, "euler")
+    t = np.arange(4096) / 44100
+    audio = predictor.prepare(np.sin(2 * np.pi * 440 * t)[None], 44100)
+    noise = predictor.noise(1, 3)
+    fused, cond = predictor.sample_fused(audio, noise)
+    looped = predictor.sample(predictor.encode(audio), noise)
+    np.testing.assert_allclose(fused.encoded, looped.encoded, atol=1e-5)
+    np.testing.assert_allclose(cond, predictor.encode(audio), atol=1e-5)
+    assert fused.nfe == looped.nfe == 3

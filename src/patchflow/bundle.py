@@ -7,6 +7,8 @@ A bundle is a folder::
       encoder.onnx        features (B, *feature_shape), standardised -> cond (B, L, d)   [cnf]
       vector_field.onnx   x (B, D), t (B,), cond (B, L, d), w () -> velocity (B, D)      [cnf]
       predictor.onnx      features (B, *feature_shape) -> params (B, D)           [regression]
+      sampler.onnx        optional: features, noise, w -> params, cond for the serving
+                          default's method and steps, fused into one graph          [cnf]
       frontend.npz        the frozen analysis window and mel filterbank
       README.md           how it was made (command and data recipe)
 
@@ -44,6 +46,11 @@ GRAPHS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
         "vector_field": (("x", "t", "cond", "w"), ("velocity",)),
     },
     "regression": {"predictor": (("features",), ("params",))},
+}
+# Optional graphs: the whole sample fused for the serving default's method and step count.
+OPTIONAL_GRAPHS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "cnf": {"sampler": (("features", "noise", "w"), ("params", "cond"))},
+    "regression": {},
 }
 
 
@@ -286,7 +293,9 @@ def load_bundle(
     providers = available_providers(prefer_gpu)
     graphs = raw.get("graphs", {})
     sessions = {}
-    for graph, (inputs, outputs) in GRAPHS[card.model_kind].items():
+    wanted = dict(GRAPHS[card.model_kind])
+    wanted.update({g: io for g, io in OPTIONAL_GRAPHS[card.model_kind].items() if g in graphs})
+    for graph, (inputs, outputs) in wanted.items():
         entry = graphs.get(graph)
         if not isinstance(entry, dict) or "file" not in entry or "sha256" not in entry:
             raise BundleError(f"{card_path}: card lists no {graph!r} graph")

@@ -8,6 +8,7 @@ vector field (conditional and null conditioning stacked in one batch inside the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,8 @@ class Predictor:
         self.bundle = bundle
         self.card = bundle.card
         self.spec = bundle.card.spec
-        self.solver = ODESolver(velocity=self._velocity)
+        self.on_gpu = bundle.providers[0] == "CUDAExecutionProvider"
+        self.solver = ODESolver(velocity=self._velocity_gpu if self.on_gpu else self._velocity)
 
     def __repr__(self) -> str:
         s = self.card.solver
@@ -129,6 +131,26 @@ class Predictor:
     @property
     def is_flow(self) -> bool:
         return self.card.model_kind == "cnf"
+
+    def fused_for(self, steps: int | None, method: str | None) -> bool:
+        """Whether the bundle's fused sampler graph serves these solver settings."""
+        entry = self.card.raw.get("graphs", {}).get("sampler")
+        if entry is None or "sampler" not in self.bundle.sessions:
+            return False
+        s = self.card.solver
+        wanted = (s.steps if steps is None else steps, s.method if method is None else method)
+        return wanted == (entry["steps"], entry["method"])
+
+    def sample_fused(
+        self, audio: np.ndarray, noise: np.ndarray, cfg_scale: float | None = None
+    ) -> tuple[Prediction, np.ndarray]:
+        """One call of the fused graph: model-ready audio to a prediction and its conditioning."""
+        entry = self.card.raw["graphs"]["sampler"]
+        w = np.asarray(self.card.solver.cfg_scale if cfg_scale is None else cfg_scale, np.float32)
+        feeds = {"features": self.bundle.features(audio), "noise": noise.astype(np.float32), "w": w}
+        params, cond = self.bundle.sessions["sampler"].run(None, feeds)
+        nfe = entry["steps"] * {"euler": 1, "midpoint": 2, "rk4": 4}[entry["method"]]
+        return Prediction.from_encoded(self.spec, params, nfe), cond
 
     def prepare(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         fc = self.card.feature_config
@@ -154,6 +176,25 @@ class Predictor:
         feeds = {"x": x.astype(np.float32), "t": t.astype(np.float32), "cond": c, "w": w}
         return self.bundle.sessions["vector_field"].run(None, feeds)[0]
 
+    def _velocity_gpu(
+        self, x: np.ndarray, t: np.ndarray, cond: tuple[Any, np.ndarray]
+    ) -> np.ndarray:
+        """The vector field with IOBinding: the conditioning stays on the device across steps."""
+        import onnxruntime as ort
+
+        c, w = cond
+        if isinstance(c, np.ndarray):  # first step of a sample: copy cond to the device once
+            c = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(c), "cuda", 0)
+        session = self.bundle.sessions["vector_field"]
+        binding = session.io_binding()
+        binding.bind_cpu_input("x", np.ascontiguousarray(x, np.float32))
+        binding.bind_cpu_input("t", np.ascontiguousarray(t, np.float32))
+        binding.bind_ortvalue_input("cond", c)
+        binding.bind_cpu_input("w", w)
+        binding.bind_output("velocity", "cpu")
+        session.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0]
+
     def noise(self, batch: int, seed: int = 0) -> np.ndarray:
         return (
             np.random.default_rng(seed).standard_normal((batch, self.spec.dim)).astype(np.float32)
@@ -173,11 +214,16 @@ class Predictor:
             return Prediction.from_encoded(self.spec, cond, 0)
         s = self.card.solver
         w = np.asarray(s.cfg_scale if cfg_scale is None else cfg_scale, np.float32)
+        c: Any = cond.astype(np.float32)
+        if self.on_gpu:  # one host-to-device copy of the conditioning per sample
+            import onnxruntime as ort
+
+            c = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(c), "cuda", 0)
         out = self.solver.sample(
             x_init=noise.astype(np.float32),
             steps=s.steps if steps is None else steps,
             method=s.method if method is None else method,
-            cond=(cond.astype(np.float32), w),
+            cond=(c, w),
         )
         return Prediction.from_encoded(self.spec, out.x, out.nfe)
 
@@ -192,7 +238,10 @@ class Predictor:
         cfg_scale: float | None = None,
     ) -> Prediction:
         """Audio at any rate and channel count to one predicted parameter set."""
-        cond = self.encode(self.prepare(audio, sample_rate))
+        prepared = self.prepare(audio, sample_rate)
+        if self.fused_for(steps, method):
+            return self.sample_fused(prepared, self.noise(1, seed), cfg_scale)[0]
+        cond = self.encode(prepared)
         return self.sample(
             cond, self.noise(1, seed), steps=steps, method=method, cfg_scale=cfg_scale
         )

@@ -35,6 +35,9 @@ def plot_pair(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if target.shape[-1] <= SHORT_CLIP:
+        _plot_spectra(plt, target, match, sample_rate, path, title)
+        return
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True, constrained_layout=True)
     vmax = max(spectrogram_db(target, sample_rate).max(), spectrogram_db(match, sample_rate).max())
     for ax, audio, label in zip(axes, (target, match), ("target", "match"), strict=True):
@@ -47,6 +50,28 @@ def plot_pair(
     axes[0].set_ylabel("frequency (kHz)")
     fig.colorbar(im, ax=axes, label="dB")
     fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+SHORT_CLIP = 4096  # samples; shorter clips (k-osc's 1024) are drawn as whole-clip spectra
+
+
+def _plot_spectra(
+    plt, target: np.ndarray, match: np.ndarray, sr: int, path: Path, title: str
+) -> None:
+    """Magnitude spectra (dB) of the whole clips, overlaid: what k-osc's model and LSD see."""
+    fig, ax = plt.subplots(figsize=(10, 3.6), constrained_layout=True)
+    for audio, label in ((target, "target"), (match, "match")):
+        mono = audio.mean(axis=0)
+        mag = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) / len(mono)
+        freqs = np.fft.rfftfreq(len(mono), 1 / sr)
+        ax.plot(freqs / 1000, 20 * np.log10(np.maximum(mag, 1e-6)), label=label, lw=1)
+    ax.set_xlabel("frequency (kHz)")
+    ax.set_ylabel("magnitude (dB)")
+    ax.set_xlim(0, min(sr / 2000, 8))
+    ax.legend()
+    ax.set_title(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

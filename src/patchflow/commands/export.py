@@ -18,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=4, help="serving default solver steps")
     parser.add_argument("--cfg", type=float, default=2.0, help="serving default guidance scale")
     parser.add_argument("--macros", type=int, default=8, help="latent macro directions")
+    parser.add_argument(
+        "--fused",
+        action="store_true",
+        help="also write sampler.onnx: the serving default's whole sample in one graph (faster)",
+    )
     parser.add_argument("--metrics", help="JSON summary from `patchflow evaluate` to record")
     parser.add_argument(
         "--data-recipe", help="how the training data was made (default: from the run)"
@@ -41,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         solver=SolverDefaults(method=args.method, steps=args.steps, cfg_scale=args.cfg),
         macros=args.macros,
+        fused=args.fused,
         metrics=metrics,
         data_recipe=args.data_recipe,
     )
