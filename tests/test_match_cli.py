@@ -67,6 +67,8 @@ def test_out_writes_wav_and_png_and_text_output(bundle, tmp_path):
     result = _match(str(path), "--model", str(bundle), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert "osc1_freq_hz" in result.stdout and "Hz" in result.stdout
+    heard, _ = sf.read(tmp_path / "out" / "heard.wav")
+    assert len(heard) == 1024  # what the model heard: cut to its input length
     match, rate = sf.read(tmp_path / "out" / "match.wav")
     assert rate == 44100 and len(match) == 1024 and np.isfinite(match).all()
     png = (tmp_path / "out" / "match.png").read_bytes()

@@ -77,14 +77,15 @@ def _plot_spectra(
 
 
 def write_match(bundle: Any, target: np.ndarray, prediction: Any, out: Path) -> list[Path]:
-    """Write ``match.wav``, ``target.wav`` (as the model heard it) and ``match.png`` to ``out``."""
+    """Write ``match.wav``, ``heard.wav`` (the input as the model heard it: mixed, resampled,
+    trimmed and cut to the model's length) and ``match.png`` to ``out``."""
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
     card = bundle.card
     audio = render_prediction(card, prediction.native)[0]
     sr = card.sample_rate
-    paths = [out / "match.wav", out / "target.wav", out / "match.png"]
+    paths = [out / "match.wav", out / "heard.wav", out / "match.png"]
     sf.write(paths[0], audio.T, sr)
     sf.write(paths[1], target.T, sr)
     plot_pair(target, audio, sr, paths[2], f"{bundle.name}: target vs match")
