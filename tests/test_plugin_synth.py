@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +233,22 @@ def test_spec_naming_unknown_parameters_is_refused(spec):
     raw["params"][0]["plugin_name"] = "osc_one_waveform"
     with pytest.raises(PluginSpecError, match="osc_one_waveform"):
         PluginSynth(spec_from_dict(raw, "renamed"))
+
+
+def test_live_params_fixture_matches_the_plugin(tmp_path: Path) -> None:
+    """The device tests' view of amsynth in Live is the real plug-in's parameter list."""
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "amsynth.json"
+    script = repo / "scripts" / "live_params_fixture.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--synth", "amsynth", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    fresh = json.loads(out.read_text())
+    committed = json.loads((repo / "max_for_live/testing/live_params/amsynth.json").read_text())
+    assert fresh == committed
+    assert {p["name"] for p in committed["parameters"]} == AMSYNTH_PARAMS

@@ -207,20 +207,44 @@ test("fake server: a dropped audio file is loaded into buffer~ and uploaded at i
 // ----------------------------------------------------------------------------------------------
 // The real server
 
-function findModelBundle() {
+/** Every model bundle to test: $PATCHFLOW_E2E_MODEL, else each folder with a card.json in ../models. */
+function findModelBundles() {
   if (process.env.PATCHFLOW_E2E_MODEL) {
-    return process.env.PATCHFLOW_E2E_MODEL;
+    return [process.env.PATCHFLOW_E2E_MODEL];
   }
   const models = path.join(REPO, "models");
   if (!fs.existsSync(models)) {
+    return [];
+  }
+  return fs.readdirSync(models).sort()
+    .filter((name) => fs.existsSync(path.join(models, name, "card.json")))
+    .map((name) => path.join(models, name));
+}
+
+/** The synth of a bundle's card ("kosc", "amsynth", ...), or null when the card is unreadable. */
+function bundleSynth(model) {
+  try {
+    const card = JSON.parse(fs.readFileSync(path.join(model, "card.json"), "utf8"));
+    return card.synth && card.synth.id ? card.synth.id : null;
+  } catch (e) {
     return null;
   }
-  for (const name of fs.readdirSync(models).sort()) {
-    if (fs.existsSync(path.join(models, name, "card.json"))) {
-      return path.join(models, name);
-    }
+}
+
+/**
+ * The synth the device drives for a bundle: for a plug-in synth with a Live fixture
+ * (testing/live_params/<synth>.json, written from the real plug-in by
+ * scripts/live_params_fixture.py) a device with the plug-in's own parameters as Live lists them;
+ * otherwise a mock synth named after the model's parameters (addSynthFor).
+ */
+function addSynthForModel(set, model, names) {
+  const fixture = path.join(__dirname, "..", "testing", "live_params", `${bundleSynth(model)}.json`);
+  if (!fs.existsSync(fixture)) {
+    return { device: addSynthFor(set, names), name: "Model Synth", plugin: false };
   }
-  return null;
+  const doc = JSON.parse(fs.readFileSync(fixture, "utf8"));
+  const track = set.addTrack(doc.device);
+  return { device: set.addDevice(track, doc.device, doc.parameters), name: doc.device, plugin: true };
 }
 
 /** The reason the real-server test cannot run here, or null with the serve flags it takes. */
@@ -233,11 +257,11 @@ function realServerPlan() {
   if (help.status !== 0 || !text.includes("--osc-port")) {
     return { skip: `\`patchflow serve --help\` does not offer --osc-port yet: ${text.trim().split("\n").pop()}` };
   }
-  const model = findModelBundle();
-  if (!model) {
+  const models = findModelBundles();
+  if (!models.length) {
     return { skip: "no model bundle found (set PATCHFLOW_E2E_MODEL or add one under models/)" };
   }
-  return { model, flags: ["--no-zmq", "--no-midi"].filter((f) => text.includes(f)) };
+  return { models, flags: ["--no-zmq", "--no-midi"].filter((f) => text.includes(f)) };
 }
 
 /** Skip with the reason, or fail when PATCHFLOW_E2E_REQUIRED is set (CI: the server must work). */
@@ -248,16 +272,24 @@ function skipOrFail(t, reason) {
   t.skip(reason);
 }
 
-test("real `patchflow serve`: chunks and file path over UDP, applied to a mock synth", { timeout: 120000 }, async (t) => {
-  const plan = realServerPlan();
-  if (plan.skip) {
-    skipOrFail(t, plan.skip);
-    return;
-  }
+const PLAN = realServerPlan();
+
+for (const model of PLAN.models || [null]) {
+  const label = model ? path.basename(model) : "no model";
+  test(`real \`patchflow serve\` (${label}): chunks and file path over UDP, applied to a synth`, { timeout: 180000 }, async (t) => {
+    if (PLAN.skip) {
+      skipOrFail(t, PLAN.skip);
+      return;
+    }
+    await realServerSession(t, model, PLAN.flags);
+  });
+}
+
+async function realServerSession(t, model, flags) {
   const oscPort = await freeUdpPort();
   const replyPort = await freeUdpPort();
-  const args = ["serve", "--model", plan.model, "--osc-port", String(oscPort), "--reply-port", String(replyPort),
-    "--reply-host", "127.0.0.1", ...plan.flags];
+  const args = ["serve", "--model", model, "--osc-port", String(oscPort), "--reply-port", String(replyPort),
+    "--reply-host", "127.0.0.1", ...flags];
   const server = spawn("patchflow", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   server.stdout.on("data", (d) => { output += d; });
@@ -281,28 +313,46 @@ test("real `patchflow serve`: chunks and file path over UDP, applied to a mock s
     const fx = started.fx;
     const names = Array.from(env.S.names);
     assert.ok(names.length > 0);
-    const synth = addSynthFor(fx.set, names);
+    const synth = addSynthForModel(fx.set, model, names);
     env.send("rescan");
     env.send("picktrack", 3);
     env.send("pickdevice", 0);
-    assert.equal(env.S.target.deviceName, "Model Synth");
-    assert.ok(env.S.match.pairs.length >= 0.9 * names.length, `${env.S.match.pairs.length}/${names.length} mapped`);
+    assert.equal(env.S.target.deviceName, synth.name);
+    if (synth.plugin) {
+      // the real plug-in's names: every model parameter but the note properties finds its own
+      const live = new Set(synth.device.parameters.map((p) => p.name));
+      const expected = names.filter((n) => live.has(n));
+      assert.ok(expected.length >= names.length - 1, `${expected.length}/${names.length} names are plug-in names`);
+      assert.deepEqual(env.S.match.pairs.map((p) => p.modelName).sort(), expected.sort());
+      assert.ok(env.S.match.pairs.every((p) => p.live.name === p.modelName), "each finds its own name");
+    } else {
+      assert.ok(env.S.match.pairs.length >= 0.9 * names.length, `${env.S.match.pairs.length}/${names.length} mapped`);
+    }
 
     // chunked upload
     env.send("capturelength", 1.0);
     await matchAndWait(env, fx, 60000);
     assert.ok(Math.max(...env.datagramSizes) <= 8192);
-    assertInRangeAndSnapped(synth);
+    assertInRangeAndSnapped(synth.device);
     const written = fx.set.undoEntries[fx.set.undoEntries.length - 1].changes;
     assert.equal(written, env.S.match.pairs.length);
-    assert.equal(fx.set.parameterByName(synth, "Master Volume").value, 0.8);
     assert.equal(env.status.error, undefined, env.status.error);
+    if (synth.plugin) {
+      // a plug-in parameter's Live range is its raw 0..1: the device writes the model's 0..1 value
+      for (const pair of env.S.match.pairs) {
+        const value = env.S.lastValues[pair.modelIndex];
+        const p = fx.set.parameterByName(synth.device, pair.live.name);
+        assert.ok(Math.abs(p.value - value) < 1e-6, `${pair.live.name} = ${p.value}, model sent ${value}`);
+      }
+    } else {
+      assert.equal(fx.set.parameterByName(synth.device, "Master Volume").value, 0.8);
+    }
 
     // file path (the server is local)
     env.send("transport", 1);
     env.setTone(220, 44100, 4);
     await matchAndWait(env, fx, 60000);
-    assertInRangeAndSnapped(synth);
+    assertInRangeAndSnapped(synth.device);
     assert.equal(env.status.error, undefined, env.status.error);
 
     // a macro, streamed through live.remote~
@@ -321,4 +371,4 @@ test("real `patchflow serve`: chunks and file path over UDP, applied to a mock s
     server.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}

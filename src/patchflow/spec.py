@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,53 @@ class Param:
 
 
 @dataclass(frozen=True)
+class _Layout:
+    """Column arrays for vectorised :meth:`SynthSpec.decode` / :meth:`SynthSpec.to_unit`.
+
+    ``num_*``: continuous and discrete parameters (their spec index, encoded column and range,
+    the range in log units where ``scale`` is log); ``cat_*``: categorical ones (their index,
+    ``n - 1`` with 0 for a single choice mapped to 0, and encoded one-hot columns).
+    """
+
+    num_idx: np.ndarray
+    num_cols: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    log: np.ndarray
+    discrete: np.ndarray
+    cat_idx: np.ndarray
+    cat_span: np.ndarray
+    categorical: tuple[tuple[int, slice], ...]
+
+    @classmethod
+    def of(cls, spec: SynthSpec) -> _Layout:
+        num = [
+            (j, cols.start, p)
+            for j, (p, cols) in enumerate(zip(spec.params, spec.columns, strict=True))
+            if p.kind != "categorical"
+        ]
+        cat = [
+            (j, cols, p)
+            for j, (p, cols) in enumerate(zip(spec.params, spec.columns, strict=True))
+            if p.kind == "categorical"
+        ]
+        is_log = np.array([p.scale == "log" for _, _, p in num], dtype=bool)
+        lo = [math.log(p.min) if p.scale == "log" else p.min for _, _, p in num]
+        hi = [math.log(p.max) if p.scale == "log" else p.max for _, _, p in num]
+        return cls(
+            num_idx=np.array([j for j, _, _ in num], dtype=np.int64),
+            num_cols=np.array([c for _, c, _ in num], dtype=np.int64),
+            lo=np.array(lo, dtype=np.float64),
+            hi=np.array(hi, dtype=np.float64),
+            log=is_log,
+            discrete=np.array([p.kind == "discrete" for _, _, p in num], dtype=bool),
+            cat_idx=np.array([j for j, _, _ in cat], dtype=np.int64),
+            cat_span=np.array([p.width - 1 if p.width > 1 else np.inf for *_, p in cat]),
+            categorical=tuple((j, cols) for j, cols, _ in cat),
+        )
+
+
+@dataclass(frozen=True)
 class SynthSpec:
     """A synthesizer's parameter spec: the contract between data, model, bundle and device."""
 
@@ -211,19 +259,31 @@ class SynthSpec:
         x = np.atleast_2d(np.asarray(encoded, dtype=np.float64))
         if x.shape[-1] != self.dim:
             raise ValueError(f"expected encoded width {self.dim}, got {x.shape[-1]}")
+        lay = self._layout
         out = np.empty((x.shape[0], self.num_params), dtype=np.float64)
-        for j, (p, cols) in enumerate(zip(self.params, self.columns, strict=True)):
-            if p.kind == "categorical":
-                out[:, j] = np.argmax(x[:, cols], axis=1)
-            else:
-                out[:, j] = p.from_unit((x[:, cols.start] + 1.0) / 2.0)
+        u = np.clip((x[:, lay.num_cols] + 1.0) / 2.0, 0.0, 1.0)  # (N, P_num)
+        v = lay.lo + u * (lay.hi - lay.lo)  # linear, or log of the native value
+        v[:, lay.log] = np.exp(v[:, lay.log])
+        v[:, lay.discrete] = np.round(v[:, lay.discrete])
+        out[:, lay.num_idx] = v
+        for j, cols in lay.categorical:
+            out[:, j] = np.argmax(x[:, cols], axis=1)
         return out
 
     def to_unit(self, native: np.ndarray) -> np.ndarray:
         """Native values ``(N, P)`` to one 0..1 value per parameter (the bridge's ``params``)."""
         native = np.atleast_2d(np.asarray(native, dtype=np.float64))
-        cols = [np.clip(p.to_unit(native[:, j]), 0, 1) for j, p in enumerate(self.params)]
-        return np.stack(cols, axis=1)
+        lay = self._layout
+        v = native[:, lay.num_idx].copy()  # (N, P_num)
+        v[:, lay.log] = np.log(v[:, lay.log])
+        out = np.empty_like(native)
+        out[:, lay.num_idx] = (v - lay.lo) / (lay.hi - lay.lo)
+        out[:, lay.cat_idx] = native[:, lay.cat_idx] / lay.cat_span
+        return np.clip(out, 0, 1)
+
+    @cached_property
+    def _layout(self) -> _Layout:
+        return _Layout.of(self)
 
     def defaults(self) -> np.ndarray:
         return np.array([p.default for p in self.params], dtype=np.float64)
