@@ -80,7 +80,7 @@ def trained_steps(run_dir: Path) -> int:
 
 def ensure_data(args: argparse.Namespace, commands: dict[str, str]) -> None:
     render = ["dataset", "render", "--synth", "amsynth", "--workers", str(args.workers)]
-    train = [*render, "--count", "12000", "--seed", "1", "--chunk-size", "250"]
+    train = [*render, "--count", str(args.train_count), "--seed", "1", "--chunk-size", "250"]
     test = [*render, "--count", str(args.test_count), "--seed", "789", "--chunk-size", "64"]
     for key, argv, path in (
         ("render_train", train, args.data),
@@ -94,7 +94,7 @@ def ensure_data(args: argparse.Namespace, commands: dict[str, str]) -> None:
 
 def train(preset: str, args: argparse.Namespace, commands: dict[str, str]) -> dict[str, Any]:
     run_dir = args.runs_dir / preset
-    argv = ["train", "--preset", preset, "--size", "small", "--data", str(args.data)]
+    argv = ["train", "--preset", preset, "--size", args.size, "--data", str(args.data)]
     argv += ["--out", str(run_dir), "--steps", str(args.steps), "--threads", str(args.threads)]
     argv += ["--no-progress"]
     commands[f"train_{preset}"] = shlex.join(["patchflow", *argv])
@@ -109,6 +109,16 @@ def train(preset: str, args: argparse.Namespace, commands: dict[str, str]) -> di
         "batch_size": config["batch_size"],
         "train_minutes": log_minutes(log),
     }
+
+
+def train_items(data: Path, run_dir: Path) -> int:
+    """Training items of a run on an HDF5 dataset (the loader holds the last items out)."""
+    import h5py
+
+    with h5py.File(data, "r") as f:
+        n = len(f["params"])
+    val = json.loads((run_dir / "config.json").read_text())["val"]
+    return n - min(val["batches"] * val["batch_size"], max(n // 5, 1))
 
 
 def log_minutes(log: Path) -> float | None:
@@ -191,6 +201,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="render workers for missing data")
     parser.add_argument("--test-count", type=int, default=256)
+    parser.add_argument("--train-count", type=int, default=12000, help="items of a missing --data")
+    parser.add_argument("--size", default="small", choices=("tiny", "small", "paper"))
     parser.add_argument("--out", type=Path, default=Path("models/amsynth"))
     parser.add_argument("--results", type=Path, default=Path("docs/results"))
     args = parser.parse_args()
@@ -257,9 +269,10 @@ def main() -> int:
     header = "| model, sampler | NFE | " + " | ".join(f"{m} {BETTER[m]}" for m in METRICS) + " |"
     table = [header, "|---|---|" + "---|" * len(METRICS)]
     for label, summary in rows:
-        nfe = summary["settings"].get("nfe", "–")
+        nfe = summary["settings"].get("nfe") or "–"
         table.append(f"| {label} | {nfe} | " + " | ".join(cell(summary, m) for m in METRICS) + " |")
     n = random_summary["metrics"]["mss"]["n"]
+    n_train = train_items(args.data, Path(runs[PRESETS[0]]["run"]))
     budget = runs[PRESETS[0]]
     lines = [
         "# amsynth: AST encoder with CNF (PARAM2TOK), CNF (MLP) and regression",
@@ -267,11 +280,11 @@ def main() -> int:
         f"Produced by `{command}` on {report['hardware']} ({started} to {report['finished']}).",
         "",
         f"Training budget, the same for every model: {budget['steps']} steps x batch "
-        f"{budget['batch_size']} at `--size small`, 1 torch thread each (about "
-        f"{budget['steps'] * budget['batch_size'] / 11872:.0f} passes over the 11,872 training "
-        "items). This is a CPU budget, orders of magnitude below the paper's (1M steps x 128 "
-        "on a GPU, the larger `--size paper` models), and on a different synth (amsynth, not "
-        "Surge XT): these numbers are not comparable to the paper's Table 1.",
+        f"{budget['batch_size']} at `--size {args.size}`, {args.threads} torch thread(s) each "
+        f"(about {budget['steps'] * budget['batch_size'] / n_train:.1f} passes over the "
+        f"{n_train:,} training items). This is a CPU budget, orders of magnitude below the "
+        "paper's (1M steps x 128 on a GPU, the larger `--size paper` models), and on a "
+        "different synth (amsynth, not Surge XT): not comparable with the paper's Table 1.",
         "",
         "Training wall time from the logs (the other core was busy with other jobs): "
         + ", ".join(f"{NAMES[p]} {runs[p]['train_minutes']} min" for p in PRESETS)

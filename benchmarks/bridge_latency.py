@@ -28,8 +28,8 @@ of fewer steps from the gain of onnxruntime. Without ``--run`` the reference is 
 note. Latencies are wall-clock times measured by the client around each call; the networked rows
 also give the server-side latency from the replies.
 
-Writes ``OUT/bridge_latency.json`` and ``OUT/bridge_latency.md`` (command, hardware, providers,
-solver settings, table). Timing results are reported, never asserted.
+Writes ``OUT/NAME.json`` and ``OUT/NAME.md`` (``--name``, default ``bridge_latency``): command,
+hardware, providers, solver settings, table. Timing results are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -502,11 +502,11 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(result: dict[str, Any], out: Path) -> None:
-    """``bridge_latency.json`` and ``bridge_latency.md`` in ``out``."""
+def write_outputs(result: dict[str, Any], out: Path, name: str = "bridge_latency") -> None:
+    """``NAME.json`` and ``NAME.md`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bridge_latency.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "bridge_latency.md").write_text(markdown(result))
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown(result))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,6 +535,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--torch-threads", type=int, default=1, help="torch threads (reference)")
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument(
+        "--name", default="bridge_latency", help="output file stem: OUT/NAME.json and OUT/NAME.md"
+    )
     parser.add_argument(
         "--device-report", action="store_true", help="print the onnxruntime providers in use"
     )
@@ -648,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         },
         "notes": notes,
     }
-    write_outputs(result, args.out)
+    write_outputs(result, args.out, args.name)
     print(markdown(result))
     return result
 
