@@ -79,7 +79,7 @@ def test_fixed_tokenizer_dit_is_permutation_equivariant(perm: list[int]) -> None
     torch.testing.assert_close(h_perm, h_out[:, perm], atol=1e-5, rtol=1e-5)
 
 
-def test_param2tok_is_invariant_to_parameter_permutations_at_init() -> None:
+def test_param2tok_is_invariant_to_parameter_permutations_at_a_constant_init() -> None:
     torch.manual_seed(0)
     field = DiT(TINY_FIELD, Param2Tok(SPEC.dim, K, 16), d_cond=8).eval()
     _randomize_zero_init(field)
@@ -96,6 +96,32 @@ def test_param2tok_is_invariant_to_parameter_permutations_at_init() -> None:
         field.tokenizer.z_in.add_(0.3 * torch.randn_like(field.tokenizer.z_in))
         broken = field(x[:, perm], t, cond) - field(x, t, cond)[:, perm]
     assert broken.abs().max() > 0.05 * scale
+
+
+def test_param2tok_uniform_init_gives_each_parameter_its_own_output() -> None:
+    """Rows of A are distributions over the parameters, and the outputs differ per column."""
+    torch.manual_seed(0)
+    tok = Param2Tok(SPEC.dim, K, 16, assign_init="uniform")
+    a = tok.assign.detach()
+    assert (a >= 0).all()
+    torch.testing.assert_close(a.sum(dim=1), torch.ones(K))
+    constant = Param2Tok(SPEC.dim, K, 16)
+    assert constant.assign_init == "constant"
+    x = torch.full((2, SPEC.dim), 0.3)  # the same value in every column
+    h = torch.randn(2, K, 16)  # any token states
+    with torch.no_grad():
+        for t, spread in ((tok, 1e-3), (constant, None)):
+            out = t.detokenize(h + t.tokenize(x))  # (2, n)
+            column_spread = (out - out.mean(dim=1, keepdim=True)).abs().max()
+            if spread is None:  # symmetric start: every column the same up to the noise
+                assert column_spread < 1e-2 * out.abs().max()
+            else:
+                assert column_spread > spread
+
+
+def test_param2tok_rejects_an_unknown_assignment_init() -> None:
+    with pytest.raises(ValueError, match="assign_init"):
+        Param2Tok(6, 3, 8, assign_init="random")
 
 
 def test_param2tok_penalty_is_the_mean_absolute_assignment() -> None:

@@ -8,6 +8,7 @@ MODEL_KINDS = ("cnf", "regression")
 ENCODER_KINDS = ("cnn", "ast")
 FIELD_KINDS = ("dit", "mlp")
 TOKENIZER_KINDS = ("fixed", "param2tok")
+P2T_ASSIGN_INITS = ("uniform", "constant")
 TIME_ENCODINGS = ("scalar", "sinusoidal")
 REGRESSION_LOSSES = ("mse", "sort", "chamfer")
 
@@ -45,6 +46,10 @@ class FieldConfig:
     d_time: int = 256  # sinusoidal time-encoding width
     p2t_penalty: float = 0.01  # weight of the L1 penalty mean(|A|) on the PARAM2TOK assignment
     p2t_init_noise: float = 1e-4  # PARAM2TOK init noise around its symmetric (invariant) start
+    # PARAM2TOK assignment A at init: constant (every token the same mean of all parameters:
+    # the field is permutation invariant at init) or uniform (U(0, 1), rows normalised to sum
+    # 1, as the reference implementation's LearntProjectionII)
+    p2t_assign_init: str = "constant"
 
 
 @dataclass
@@ -72,6 +77,7 @@ class ModelConfig:
             ("encoder.kind", self.encoder.kind, ENCODER_KINDS),
             ("vector_field.kind", self.vector_field.kind, FIELD_KINDS),
             ("vector_field.tokenizer", self.vector_field.tokenizer, TOKENIZER_KINDS),
+            ("vector_field.p2t_assign_init", self.vector_field.p2t_assign_init, P2T_ASSIGN_INITS),
             ("vector_field.time_encoding", self.vector_field.time_encoding, TIME_ENCODINGS),
             ("head.loss", self.head.loss, REGRESSION_LOSSES),
         ]

@@ -161,7 +161,9 @@ def build_model(config: ModelConfig, spec: SynthSpec, feature_config: FeatureCon
     else:
         if fc.tokenizer == "param2tok":
             k = fc.num_tokens or FixedTokenizer(spec, fc.d_model).num_tokens
-            tokenizer: nn.Module = Param2Tok(spec.dim, k, fc.d_model, fc.p2t_init_noise)
+            tokenizer: nn.Module = Param2Tok(
+                spec.dim, k, fc.d_model, fc.p2t_init_noise, fc.p2t_assign_init
+            )
             penalty = fc.p2t_penalty
         else:
             tokenizer = FixedTokenizer(spec, fc.d_model)

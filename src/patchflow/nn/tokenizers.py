@@ -69,16 +69,33 @@ class Param2Tok(nn.Module):
 
     In: ``h_k = sum_i A[k, i] MLP(x_i Z_i)``. Out (weight-tied ``A``): ``u_i = sum_k A[k, i] h_k``,
     ``v_i = <u_i, Z'_i>``. At initialisation every row of ``Z`` (and column of ``Z'``) is the same
-    random vector and ``A`` is constant, up to 1e-4 noise, so the mapping is approximately
-    equivariant to every permutation of the parameters; training breaks this towards the synth's
-    own symmetries. ``penalty()`` is ``mean(|A|)`` (the reference's L1 term).
+    random vector (up to ``init_noise``), so no parameter has an identity of its own except
+    through ``A``. ``assign_init``:
+
+    - ``"constant"`` (default): ``A`` constant up to ``init_noise``, so the whole field is
+      invariant to every permutation of the parameters at init (the paper's "maximum possible
+      symmetry"). The symmetric start breaks only as fast as the noise grows.
+    - ``"uniform"`` (as the reference implementation's ``LearntProjectionII``): ``A ~ U(0, 1)``
+      with each row normalised to sum 1, so every token starts as a different weighted mean of
+      all parameters. (On amsynth it did not move the early training-loss plateau either; see
+      ``docs/results/amsynth_models.md``.)
+
+    ``penalty()`` is ``mean(|A|)`` (the reference's L1 term).
     """
 
     def __init__(
-        self, num_params: int, num_tokens: int, d_model: int, init_noise: float = 1e-4
+        self,
+        num_params: int,
+        num_tokens: int,
+        d_model: int,
+        init_noise: float = 1e-4,
+        assign_init: str = "constant",
     ) -> None:
         super().__init__()
+        if assign_init not in ("uniform", "constant"):
+            raise ValueError(f"assign_init must be 'uniform' or 'constant', got {assign_init!r}")
         self.num_params, self.num_tokens, self.init_noise = num_params, num_tokens, init_noise
+        self.assign_init = assign_init
         self.z_in = nn.Parameter(torch.empty(num_params, d_model))
         self.assign = nn.Parameter(torch.empty(num_tokens, num_params))
         self.z_out = nn.Parameter(torch.empty(d_model, num_params))
@@ -92,7 +109,11 @@ class Param2Tok(nn.Module):
             z = torch.randn(1, d) / math.sqrt(d)
             self.z_in.copy_(z.expand(n, d) + self.init_noise * torch.randn(n, d))
             self.z_out.copy_(self.z_in.t())
-            self.assign.copy_(1 / math.sqrt(k * n) + self.init_noise * torch.randn(k, n))
+            if self.assign_init == "uniform":
+                a = torch.rand(k, n)
+                self.assign.copy_(a / a.sum(dim=1, keepdim=True))
+            else:
+                self.assign.copy_(1 / math.sqrt(k * n) + self.init_noise * torch.randn(k, n))
 
     def tokenize(self, x: torch.Tensor) -> torch.Tensor:
         e = self.ffn(x[:, :, None] * self.z_in)  # (B, n, D)
