@@ -552,6 +552,20 @@ def test_benchmark_scripts_tiny(tmp_path: Path) -> None:
     md = (results / "kosc_reproduction.md").read_text()
     assert "## Claims of section 4.1.3" in md and "Command: `python benchmarks/" in md
     assert (results / "kosc_reproduction.png").is_file()
+    # --report-only trains nothing: with k = 3 added, its cells are listed as not run
+    partial = results / "partial"
+    only = [*repro_cmd, "--report-only"]
+    only.insert(only.index("--k") + 2, "3")  # --k 2 3
+    only[only.index(str(results))] = str(partial)
+    done = subprocess.run(only, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((partial / "kosc_reproduction.json").read_text())
+    assert {r["k"] for r in report["rows"] if r["preset"] != "random"} == {2}
+    assert sorted(report["not_run"]) == sorted(
+        f"{v}-k3/{p}" for v in ("sym", "asym") for p in ("cnf-param2tok", "ffn-mse")
+    )
+    assert "**Not run**" in (partial / "kosc_reproduction.md").read_text()
+    assert not (tmp_path / "runs" / "sym-k3" / "ffn-mse").exists()
     few_cmd = [
         sys.executable,
         str(ROOT / "benchmarks" / "few_step_study.py"),
