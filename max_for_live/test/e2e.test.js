@@ -323,7 +323,7 @@ async function realServerSession(t, model, flags) {
       const live = new Set(synth.device.parameters.map((p) => p.name));
       const expected = names.filter((n) => live.has(n));
       assert.ok(expected.length >= names.length - 1, `${expected.length}/${names.length} names are plug-in names`);
-      assert.deepEqual(env.S.match.pairs.map((p) => p.modelName).sort(), expected.sort());
+      assert.deepEqual(Array.from(env.S.match.pairs, (p) => p.modelName).sort(), expected.sort());
       assert.ok(env.S.match.pairs.every((p) => p.live.name === p.modelName), "each finds its own name");
     } else {
       assert.ok(env.S.match.pairs.length >= 0.9 * names.length, `${env.S.match.pairs.length}/${names.length} mapped`);
