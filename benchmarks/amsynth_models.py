@@ -108,6 +108,26 @@ def train(preset: str, args: argparse.Namespace, commands: dict[str, str]) -> di
         "steps": config["steps"],
         "batch_size": config["batch_size"],
         "train_minutes": log_minutes(log),
+        **training_curve(run_dir),
+    }
+
+
+def training_curve(run_dir: Path) -> dict[str, float]:
+    """From a run's metrics.csv: training loss at the start and end, and the best validation
+    parameter MSE (the checkpoint the evaluation uses)."""
+    import csv
+
+    with open(run_dir / "metrics.csv", newline="") as f:
+        rows = [(int(r["step"]), r["tag"], float(r["value"])) for r in csv.DictReader(f)]
+    loss = [v for _, tag, v in rows if tag == "train/loss"]
+    val = [(v, step) for step, tag, v in rows if tag == "val/param_mse"]
+    n = max(1, len(loss) // 20)  # 5% of the logged points at each end
+    best, best_step = min(val)
+    return {
+        "train_loss_first": round(sum(loss[:n]) / n, 4),
+        "train_loss_last": round(sum(loss[-n:]) / n, 4),
+        "best_val_param_mse": round(best, 4),
+        "best_step": best_step,
     }
 
 
@@ -286,9 +306,19 @@ def main() -> int:
         "paper's (1M steps x 128 on a GPU, the larger `--size paper` models), and on a "
         "different synth (amsynth, not Surge XT): not comparable with the paper's Table 1.",
         "",
-        "Training wall time from the logs (the other core was busy with other jobs): "
-        + ", ".join(f"{NAMES[p]} {runs[p]['train_minutes']} min" for p in PRESETS)
-        + ".",
+        "Training (from each run's `metrics.csv` and log; the other core was busy with other "
+        "jobs). Loss: the training objective (flow matching MSE, or the regression MSE) averaged "
+        "over the first and the last 5% of the logged steps; the evaluated checkpoint is the one "
+        "with the best validation parameter MSE.",
+        "",
+        "| model | wall min | loss, start | loss, end | best val param_mse (step) |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {NAMES[p]} | {runs[p]['train_minutes']} | {runs[p]['train_loss_first']} | "
+            f"{runs[p]['train_loss_last']} | {runs[p]['best_val_param_mse']} "
+            f"({runs[p]['best_step']}) |"
+            for p in PRESETS
+        ),
         "",
         f"Test set: {n} items rendered with a disjoint seed (`{commands['render_test']}`); "
         "every prediction is re-rendered by amsynth and compared with the target audio. Mean "
