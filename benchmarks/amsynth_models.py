@@ -131,6 +131,10 @@ def training_curve(run_dir: Path) -> dict[str, float]:
     }
 
 
+def dir_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
+
+
 def train_items(data: Path, run_dir: Path) -> int:
     """Training items of a run on an HDF5 dataset (the loader holds the last items out)."""
     import h5py
@@ -261,13 +265,25 @@ def main() -> int:
         ["--model", str(args.out)], args.runs_dir / f"eval-bundle-n{args.test_count}", [], args
     )
     commands["evaluate_bundle"] = bundle_cmd
-    bundle_label = f"shipped bundle (onnxruntime), {method} x {steps}, w={cfg:g}"
+    bundle_label = f"shipped `{args.out.name}` (onnxruntime), {method} x {steps}, w={cfg:g}"
     rows.insert(len(rows) - 1, (bundle_label, bundle_summary))
+    # The regression model ships too: no macros or morph (no latent), but one pass per match.
+    reg_out = args.out.with_name(f"{args.out.name}-regression")
+    reg_eval = Path(evals["ast-regression/direct"]["dir"])
+    export_reg = ["export", "--run", runs["ast-regression"]["run"], "--out", str(reg_out)]
+    export_reg += ["--metrics", str(reg_eval / "summary.json")]
+    commands["export_regression"] = shlex.join(["patchflow", *export_reg])
+    if not (reg_out / "card.json").exists():
+        patchflow(*export_reg)
+    commands["evaluate_bundle_regression"], reg_summary = evaluate(
+        ["--model", str(reg_out)], args.runs_dir / f"eval-bundle-reg-n{args.test_count}", [], args
+    )
+    rows.insert(len(rows) - 1, (f"shipped `{reg_out.name}` (onnxruntime)", reg_summary))
 
     args.results.mkdir(parents=True, exist_ok=True)
     plot(rows, args.results / "amsynth_models.png")
     shutil.copyfile(chosen_eval / "spectrograms.png", args.results / "amsynth_reconstructions.png")
-    size_mb = sum(f.stat().st_size for f in args.out.iterdir()) / 1e6
+    size_mb = dir_mb(args.out)
     command = shlex.join([
         "python", "benchmarks/amsynth_models.py", "--data", str(args.data), "--test",
         str(args.test), "--runs-dir", str(args.runs_dir), "--steps", str(args.steps),
@@ -282,7 +298,9 @@ def main() -> int:
         "evaluations": {k: v["summary"] for k, v in evals.items()},
         "random": random_summary,
         "bundle": bundle_summary,
+        "bundle_regression": reg_summary,
         "shipped": {"preset": chosen, "out": str(args.out), "size_mb": round(size_mb, 2)},
+        "shipped_regression": {"out": str(reg_out), "size_mb": round(dir_mb(reg_out), 2)},
         "commands": commands,
     }
     (args.results / "amsynth_models.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -328,8 +346,10 @@ def main() -> int:
         "",
         *table,
         "",
-        f"Shipped: `{args.out}` = {NAMES[chosen]} (lowest {SELECT_BY} at the serving sampler), "
-        f"exported with a fused sampler, {size_mb:.1f} MB.",
+        f"Shipped: `{args.out}` = {NAMES[chosen]} (the CNF with the lowest {SELECT_BY} at the "
+        f"serving sampler; a CNF, so the bridge's latent macros and morph work), exported with "
+        f"a fused sampler, {size_mb:.1f} MB; and `{reg_out}` = {NAMES['ast-regression']} "
+        f"({dir_mb(reg_out):.1f} MB; one network pass, no macros or morph).",
         "",
         "![metrics](amsynth_models.png)",
         "",

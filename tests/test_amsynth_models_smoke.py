@@ -67,7 +67,13 @@ def test_amsynth_models_script_end_to_end(tmp_path: Path) -> None:
     card = json.loads((tmp_path / "bundle" / "card.json").read_text())
     assert card["graphs"].get("sampler"), "exported with a fused sampler"
     md = (results / "amsynth_models.md").read_text()
-    assert md.count("\n| ") == 8  # header + 7 rows: 5 evaluations, the bundle, random
+    # training table: header + 3 models; results: header + 5 evaluations, 2 bundles, random
+    assert md.count("\n| ") == 4 + 9
+    reg_card = json.loads((tmp_path / "bundle-regression" / "card.json").read_text())
+    assert reg_card["preset"] == "ast-regression"
+    assert report["bundle_regression"]["metrics"]["mss"]["mean"] == pytest.approx(
+        report["evaluations"]["ast-regression/direct"]["metrics"]["mss"]["mean"], rel=1e-3
+    )
     for name in ("amsynth_models.png", "amsynth_reconstructions.png"):
         assert (results / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

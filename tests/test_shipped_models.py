@@ -40,8 +40,8 @@ def needs_amsynth(test):
     return test
 
 
-def test_the_default_and_the_amsynth_model_are_shipped() -> None:
-    assert {"kosc4", "amsynth"} <= set(BUNDLES)
+def test_the_default_and_the_amsynth_models_are_shipped() -> None:
+    assert {"kosc4", "amsynth", "amsynth-regression"} <= set(BUNDLES)
 
 
 @pytest.mark.parametrize("name", BUNDLES)
@@ -66,11 +66,7 @@ def test_bundle_loads_and_matches_a_tone(name: str) -> None:
     sr = card.sample_rate
     t = np.arange(sr) / sr
     tone = (0.4 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)[None]
-    prepared = predictor.prepare(tone, sr)
-    cond = predictor.encode(prepared)
-    noise = predictor.noise(1, 0)
-    s = card.solver
-    pred = predictor.sample(cond, noise, steps=s.steps, method=s.method, cfg_scale=s.cfg_scale)
+    pred = predictor.predict(tone, sr)  # the bundle's own defaults (fused sampler when it has one)
     assert pred.native.shape == (1, card.spec.num_params)
     assert ((pred.unit >= 0) & (pred.unit <= 1)).all()
     for p, value in zip(card.spec.params, pred.native[0], strict=True):
@@ -114,14 +110,13 @@ def test_amsynth_match_cli_renders_the_patch_with_amsynth(tmp_path: Path) -> Non
 
 
 @needs_amsynth
-def test_amsynth_matches_beat_random_patches() -> None:
+@pytest.mark.parametrize("name", ["amsynth", "amsynth-regression"])
+def test_amsynth_matches_beat_random_patches(name: str) -> None:
     """Re-rendered matches of amsynth sounds are closer (MSS) to them than random patches are."""
     from patchflow.metrics.audio import multiscale_spectral_distance
     from patchflow.synths.registry import create_synth
 
-    bundle = load_bundle(MODELS / "amsynth", threads=1)
-    predictor = Predictor(bundle)
-    s = bundle.card.solver
+    predictor = Predictor(load_bundle(MODELS / name, threads=1))
     items = 12
     synth = create_synth("amsynth")
     try:
@@ -130,12 +125,7 @@ def test_amsynth_matches_beat_random_patches() -> None:
         random_native = spec.sample(np.random.default_rng(12), items)
         matched = []
         for i, audio in enumerate(targets):
-            prepared = predictor.prepare(audio, spec.sample_rate)
-            cond = predictor.encode(prepared)
-            pred = predictor.sample(
-                cond, predictor.noise(1, i), steps=s.steps, method=s.method, cfg_scale=s.cfg_scale
-            )
-            matched.append(pred.native[0])
+            matched.append(predictor.predict(audio, spec.sample_rate, seed=i).native[0])
         recon = synth.render(np.stack(matched))
         random_audio = synth.render(random_native)
     finally:
