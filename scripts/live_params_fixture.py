@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plugin", help="plug-in path (default: the synth's usual location)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    doc = live_params(args.synth, args.plugin)
+    from patchflow.synths.hosts import PluginLoadError
+
+    try:
+        doc = live_params(args.synth, args.plugin)
+    except (KeyError, PluginLoadError) as err:
+        parser.error(str(err))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {args.out}: {len(doc['parameters'])} parameters")
