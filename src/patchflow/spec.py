@@ -140,8 +140,8 @@ class _Layout:
     """Column arrays for vectorised :meth:`SynthSpec.decode` / :meth:`SynthSpec.to_unit`.
 
     ``num_*``: continuous and discrete parameters (their spec index, encoded column and range,
-    the range in log units where ``scale`` is log); ``cat_*``: categorical ones (their index,
-    ``n - 1`` with 0 for a single choice mapped to 0, and encoded one-hot columns).
+    the range in log units where ``scale`` is log); ``cat_*``: categorical ones (their index and
+    ``n - 1``, infinite for a single choice so that it maps to 0), then their one-hot columns.
     """
 
     num_idx: np.ndarray
