@@ -53,6 +53,8 @@ def patchflow(*args: str, log: Path | None = None) -> str:
     """Run a ``patchflow`` verb in a subprocess (output appended to ``log`` if given)."""
     argv = [sys.executable, "-m", "patchflow", *args]
     print("+", shlex.join(["patchflow", *args]), flush=True)
+    if log is not None:
+        print(f"  (output appended to {log}: a line per validation, with the step)", flush=True)
     if log is None:
         subprocess.run(argv, check=True)
     else:
