@@ -18,6 +18,9 @@ bundle's few-step serving default (solver method, steps and guidance from its ca
 - ``osc macro``: :meth:`OscClient.macro` after a match (re-runs only the solver).
 - ``zmq x8 concurrent``: ``--clients`` ZeroMQ clients in threads, each sending sequential matches
   (``ceil(requests / clients)`` each); throughput over the whole run and per-request p50/p99.
+- ``osc file, workers only`` and ``zmq, workers only``: the same two paths against a second
+  server started with ``--no-inline`` (every request handed to a worker thread, the reply handed
+  back), to show what running requests on the transport thread saves.
 
 The reference (needs the training checkpoint, ``--run RUN_DIR`` or a ``.pt`` file): the same
 model in PyTorch eager mode, 100-step RK4 (``model.sample(features, steps=100, method="rk4",
@@ -213,7 +216,7 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def serve_subprocess(
-    bundle_path: Path, *, threads: int, workers: int, log_path: Path
+    bundle_path: Path, *, threads: int, workers: int, log_path: Path, inline: bool = True
 ) -> Iterator[ServerProcess]:
     """Start ``python -m patchflow serve`` on free loopback ports and wait until it answers.
 
@@ -225,6 +228,7 @@ def serve_subprocess(
     cmd = [sys.executable, "-m", "patchflow", "serve", "--model", str(bundle_path)]
     cmd += ["--osc-port", str(osc_port), "--reply-port", str(reply_port), "--zmq", endpoint]
     cmd += ["--threads", str(threads), "--workers", str(workers), "--status-interval", "0"]
+    cmd += [] if inline else ["--no-inline"]
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
@@ -265,67 +269,46 @@ def bench_in_process(engine: OnnxEngine, audio: np.ndarray, args: argparse.Names
 
 
 def bench_network(
-    server: ServerProcess, audio: np.ndarray, wav_path: Path, args: argparse.Namespace
+    server: ServerProcess,
+    audio: np.ndarray,
+    wav_path: Path,
+    args: argparse.Namespace,
+    *,
+    workers_only: bool = False,
 ) -> list[PathResult]:
-    """OSC upload, OSC file, OSC macro and ZeroMQ matches, one client at a time."""
+    """OSC upload, OSC file, OSC macro and ZeroMQ matches, one client at a time; with
+    ``workers_only`` (a ``--no-inline`` server) only OSC file and ZeroMQ, so labelled."""
+    suffix = ", workers only" if workers_only else ""
     rows = []
-    with OscClient(
-        ("127.0.0.1", server.osc_port),
-        listen=("127.0.0.1", server.reply_port),
-        timeout_s=REPLY_TIMEOUT_S,
-    ) as osc:
-        lat, wall, replies = timed(
-            lambda: osc.match(audio, CLIP_SAMPLE_RATE), args.requests, args.warmup
-        )
-        n_chunks = math.ceil(audio.size / 1600)
-        rows.append(
-            PathResult.from_samples(
-                "osc upload",
-                lat,
-                wall,
-                f"OscClient.match: begin, {n_chunks} chunks, end",
-                [r.latency_ms for r in replies],
-            )
-        )
-        lat, wall, replies = timed(lambda: osc.match_file(wav_path), args.requests, args.warmup)
-        rows.append(
-            PathResult.from_samples(
-                "osc file",
-                lat,
-                wall,
-                "OscClient.match_file: the server reads a WAV file",
-                [r.latency_ms for r in replies],
-            )
-        )
+
+    def measure(path: str, call: Callable[[], Any], note: str) -> None:
+        lat, wall, replies = timed(call, args.requests, args.warmup)
+        server_ms = [r.latency_ms for r in replies]
+        rows.append(PathResult.from_samples(path + suffix, lat, wall, note, server_ms))
+
+    osc_address = ("127.0.0.1", server.osc_port)
+    with OscClient(osc_address, listen=("127.0.0.1", server.reply_port),
+                   timeout_s=REPLY_TIMEOUT_S) as osc:  # fmt: skip
+        if not workers_only:
+            n_chunks = math.ceil(audio.size / 1600)
+            measure("osc upload", lambda: osc.match(audio, CLIP_SAMPLE_RATE),
+                    f"OscClient.match: begin, {n_chunks} chunks, end")  # fmt: skip
+        measure("osc file", lambda: osc.match_file(wav_path),
+                "OscClient.match_file: the server reads a WAV file")  # fmt: skip
         n_macros = osc.info().n_macros
-        if n_macros:
+        if n_macros and not workers_only:
             moves = iter(range(10**9))
 
             def macro() -> Any:
                 k = next(moves)
                 return osc.macro(k % n_macros, 0.25 if (k // n_macros) % 2 else 0.75)
 
-            lat, wall, replies = timed(macro, args.requests, args.warmup)
-            rows.append(
-                PathResult.from_samples(
-                    "osc macro",
-                    lat,
-                    wall,
-                    f"OscClient.macro over {n_macros} macros (solver only)",
-                    [r.latency_ms for r in replies],
-                )
-            )
-        else:
+            measure("osc macro", macro, f"OscClient.macro over {n_macros} macros (solver only)")
+        elif not n_macros:
             log.info("the model has no macros; the macro path is skipped")
     with ZmqClient(server.zmq_endpoint, timeout_s=REPLY_TIMEOUT_S) as zmq_client:
-        lat, wall, replies = timed(
-            lambda: zmq_client.match(audio, CLIP_SAMPLE_RATE), args.requests, args.warmup
-        )
-        rows.append(
-            PathResult.from_samples(
-                "zmq", lat, wall, "ZmqClient.match: one message", [r.latency_ms for r in replies]
-            )
-        )
+        measure("zmq", lambda: zmq_client.match(audio, CLIP_SAMPLE_RATE),
+                "ZmqClient.match: one message")  # fmt: skip
     return rows
 
 
@@ -573,7 +556,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "Latency is measured by the client around each call (end to end); "
         "server p50 is the server-side latency the replies report.",
         f"Networked paths talk to a `patchflow serve` subprocess on loopback "
-        f"(onnxruntime threads {args.threads}, workers {args.workers}).",
+        f"(onnxruntime threads {args.threads}, workers {args.workers}); the 'workers only' "
+        "rows to a second one started with `--no-inline`.",
     ]
     rows = [bench_in_process(engine, audio, args)]
     log.info("in-process: %s", rows[-1])
@@ -586,6 +570,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             server_command = shlex.join(server.command)
             rows += bench_network(server, audio, wav_path, args)
             rows.append(bench_concurrent(server, audio, args))
+        no_inline_log = Path(tmp) / "log-no-inline"
+        with serve_subprocess(bundle.path, threads=args.threads, workers=args.workers,
+                              log_path=no_inline_log, inline=False) as server:  # fmt: skip
+            rows += bench_network(server, audio, wav_path, args, workers_only=True)
         for row in rows[1:]:
             log.info("%s", row)
 

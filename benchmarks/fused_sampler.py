@@ -96,16 +96,17 @@ def main() -> None:
             return np.clip(fused.run(None, {"features": x, "noise": noise, "w": w})[0], -1, 1)
 
         diff = float(np.abs(run_loop() - run_fused()).max())
-        results = {}
-        for name, fn in (("loop", run_loop), ("fused", run_fused)) * 2:  # interleaved twice
+        paths = {"loop": run_loop, "fused": run_fused}
+        for fn in paths.values():
             for _ in range(20):
                 fn()
-            times = []
-            for _ in range(args.repeats):
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        for _ in range(args.repeats):  # interleaved call by call: this VM's speed drifts
+            for name, fn in paths.items():
                 t0 = time.perf_counter()
                 fn()
-                times.append((time.perf_counter() - t0) * 1e3)
-            results[name] = _percentiles(times)  # the second pass wins (warm)
+                times[name].append((time.perf_counter() - t0) * 1e3)
+        results = {name: _percentiles(t) for name, t in times.items()}
         size_mb = fused_path.stat().st_size / 1e6
     machine = {"cpu": _cpu_name(), "cores": os.cpu_count(), "load_avg": os.getloadavg()[0]}
     speedup = results["loop"]["p50_ms"] / results["fused"]["p50_ms"]

@@ -85,13 +85,15 @@ def test_bridge_latency_runs_and_reports(bench: ModuleType, tiny_run, tmp_path, 
     assert {"cpu_model", "cpu_count"} <= set(result["hardware"])
     assert "CPUExecutionProvider" in result["device"]["available_providers"]
     paths = [row["path"] for row in result["rows"]]
-    assert paths[:6] == [
+    assert paths[:8] == [
         "in-process",
         "osc upload",
         "osc file",
         "osc macro",
         "zmq",
         "zmq x8 concurrent",
+        "osc file, workers only",
+        "zmq, workers only",
     ]
     assert any(path.startswith("reference: pytorch eager rk4 x100") for path in paths)
     for row in result["rows"]:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
 
 from patchflow.bundle import BundleError, load_bundle  # noqa: E402
 from patchflow.export.bundle_writer import ExportOptions, export_model  # noqa: E402
@@ -121,8 +122,6 @@ def test_card_is_self_describing(kosc_bundle):
         assert key in card
     assert card["sample_rate"] == 44100 and card["input_samples"] == 1024
     assert np.asarray(card["macros"]["directions"]).shape == (4, 9)
-    import onnx
-
     for graph in ("encoder", "vector_field"):
         proto = onnx.load(str(path / f"{graph}.onnx"))
         meta = {p.key: p.value for p in proto.metadata_props}
@@ -247,3 +246,53 @@ def test_fused_sampler_matches_the_solver_loop(tmp_path):
     np.testing.assert_allclose(fused.encoded, looped.encoded, atol=1e-5)
     np.testing.assert_allclose(cond, predictor.encode(audio), atol=1e-5)
     assert fused.nfe == looped.nfe == 3
+    # The unrolled steps share one copy of each weight, and the exporter's notes are gone.
+    graph = onnx.load(str(path / "sampler.onnx")).graph
+    blobs = [(t.data_type, tuple(t.dims), t.raw_data) for t in graph.initializer]
+    assert len(set(blobs)) == len(blobs)
+    assert not any(node.metadata_props or node.doc_string for node in graph.node)
+
+
+def test_share_initializers_merges_equal_weights_and_keeps_the_answer():
+    from onnx import TensorProto, helper, numpy_helper
+
+    from patchflow.export.onnx_export import share_initializers
+
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    inits = [numpy_helper.from_array(w, "w_a"), numpy_helper.from_array(w.copy(), "w_b"),
+             numpy_helper.from_array(w + 1, "w_c")]  # fmt: skip
+    nodes = [helper.make_node("MatMul", ["x", "w_a"], ["a"]),
+             helper.make_node("MatMul", ["x", "w_b"], ["b"]),
+             helper.make_node("MatMul", ["x", "w_c"], ["c"]),
+             helper.make_node("Sum", ["a", "b", "c"], ["y"])]  # fmt: skip
+    io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in (("x", [1, 2]),
+          ("y", [1, 3]))]  # fmt: skip
+    model = helper.make_model(helper.make_graph(nodes, "g", io[:1], io[1:], inits), ir_version=10,
+                              opset_imports=[helper.make_opsetid("", 20)])  # fmt: skip
+    x = np.array([[1.0, -2.0]], np.float32)
+    want = x @ w + x @ w + x @ (w + 1)
+    assert share_initializers(model) == 1
+    assert [t.name for t in model.graph.initializer] == ["w_a", "w_c"]
+    assert list(model.graph.node[1].input) == ["x", "w_a"]
+    onnx.checker.check_model(model)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], want)
+    assert share_initializers(model) == 0
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint"])
+def test_iobinding_sample_equals_the_plain_session_run(kosc_bundle, method):
+    """The GPU path's IOBinding code (conditioning bound once as an OrtValue, outputs copied
+    back) runs here with the CPU as the device: it must give the plain run's answer."""
+    _, path = kosc_bundle
+    bundle = load_bundle(path, prefer_gpu=False)
+    plain, bound = Predictor(bundle), Predictor(bundle, io_binding=True)
+    assert not plain.io_binding and bound.io_binding and bound.device == "cpu"
+    rng = np.random.default_rng(5)
+    audio = plain.prepare(rng.uniform(-0.5, 0.5, (1, 8000)).astype(np.float32), 16000)
+    cond = plain.encode(np.concatenate([audio, audio[:, :, ::-1]]))
+    noise = plain.noise(2, 11)
+    want = plain.sample(cond, noise, steps=3, method=method, cfg_scale=2.0)
+    got = bound.sample(cond, noise, steps=3, method=method, cfg_scale=2.0)
+    np.testing.assert_array_equal(got.encoded, want.encoded)
+    assert got.nfe == want.nfe

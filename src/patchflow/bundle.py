@@ -317,7 +317,8 @@ def load_bundle(
     if frontend.is_file():
         try:
             with np.load(frontend) as z:
-                extractor.window, extractor.mel_fb = z["window"], z["mel_fb"]
+                extractor.window = z["window"].astype(np.float32)
+                extractor.mel_fb = z["mel_fb"].astype(np.float32)
         except (OSError, KeyError, ValueError) as err:
             raise BundleError(f"{frontend}: cannot read the frozen front-end: {err}") from None
         if extractor.window.shape != (card.feature_config.n_fft,):

@@ -61,7 +61,8 @@ def frame_signal(audio: np.ndarray, n_fft: int, hop: int, center: bool = True) -
     """Split ``(..., T)`` audio into frames ``(..., n_frames, n_fft)``.
 
     With ``center`` the signal is zero-padded by ``n_fft // 2`` on both sides, so there are
-    ``1 + T // hop`` frames (librosa's ``pad_mode='constant'``).
+    ``1 + T // hop`` frames (librosa's ``pad_mode='constant'``). The frames are a read-only
+    strided view of the (padded) signal, not a copy: windowing them makes the one copy.
     """
     if center:
         pad = [(0, 0)] * (audio.ndim - 1) + [(n_fft // 2, n_fft // 2)]
@@ -69,11 +70,7 @@ def frame_signal(audio: np.ndarray, n_fft: int, hop: int, center: bool = True) -
     length = audio.shape[-1]
     if length < n_fft:
         audio = np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, n_fft - length)])
-        length = n_fft
-    n_frames = 1 + (length - n_fft) // hop
-    starts = np.arange(n_frames) * hop
-    idx = starts[:, None] + np.arange(n_fft)[None, :]
-    return audio[..., idx]
+    return np.lib.stride_tricks.sliding_window_view(audio, n_fft, axis=-1)[..., ::hop, :]
 
 
 def stft_magnitude(

@@ -16,7 +16,7 @@ from patchflow.nn.layers import Attention, Mlp
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+    return x * (1 + scale) + shift  # shift, scale: (B, 1, D)
 
 
 class DiTBlock(nn.Module):
@@ -31,10 +31,10 @@ class DiTBlock(nn.Module):
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(d_model, 6 * d_model))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        mod = self.adaLN_modulation(c)  # (B, 6D)
-        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod.chunk(6, dim=1)
-        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))
-        x = x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
+        mod = self.adaLN_modulation(c).unsqueeze(1)  # (B, 1, 6D): one unsqueeze, not six
+        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod.chunk(6, dim=2)
+        x = x + gate_msa * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))  # (B, K, D)
+        x = x + gate_mlp * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))  # (B, K, D)
         return x  # (B, K, D)
 
 
