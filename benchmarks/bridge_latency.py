@@ -6,7 +6,11 @@ Usage::
     python benchmarks/bridge_latency.py --model models/kosc4 --run runs/kosc4 --requests 300
 
 Every path matches the same clip (``--audio-seconds`` of a k-osc render, 44.1 kHz mono) with the
-bundle's few-step serving default (solver method, steps and guidance from its card):
+bundle's few-step serving default (solver method, steps and guidance from its card). The
+single-request paths (in-process, OSC file, ZeroMQ) are timed in turns of 1 + ``--block``
+back-to-back calls each, because this kind of VM drifts in speed over minutes; the first call
+of a turn, which follows another process's use of the model, is reported in its own row. The
+other paths are timed one after another:
 
 - ``in-process``: :meth:`OnnxEngine.match` called directly (no transport).
 - ``osc upload``: :meth:`OscClient.match`, the audio sent as a chunked upload (begin, chunks of
@@ -18,9 +22,6 @@ bundle's few-step serving default (solver method, steps and guidance from its ca
 - ``osc macro``: :meth:`OscClient.macro` after a match (re-runs only the solver).
 - ``zmq x8 concurrent``: ``--clients`` ZeroMQ clients in threads, each sending sequential matches
   (``ceil(requests / clients)`` each); throughput over the whole run and per-request p50/p99.
-- ``osc file, workers only`` and ``zmq, workers only``: the same two paths against a second
-  server started with ``--no-inline`` (every request handed to a worker thread, the reply handed
-  back), to show what running requests on the transport thread saves.
 
 The reference (needs the training checkpoint, ``--run RUN_DIR`` or a ``.pt`` file): the same
 model in PyTorch eager mode, 100-step RK4 (``model.sample(features, steps=100, method="rk4",
@@ -137,6 +138,64 @@ def timed(call: Callable[[], Any], requests: int, warmup: int) -> tuple[list[flo
     return latencies, time.perf_counter() - start, results
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One single-request path: ``call`` sends one request and returns its reply."""
+
+    path: str
+    call: Callable[[], Any]
+    note: str
+    server_side: bool = True  # the reply carries the server's latency_ms
+
+
+def timed_in_turns(
+    probes: Sequence[Probe], requests: int, warmup: int, block: int = 20
+) -> tuple[list[PathResult], list[PathResult]]:
+    """Time ``requests`` calls of every probe, in turns of 1 + ``block`` back-to-back calls.
+
+    This VM's speed drifts by tens of percent over minutes, so paths timed one after another
+    are not comparable; in turns, every path sees the same drift, and within a turn the calls
+    follow each other as they do when a client streams requests. The first call of a turn comes
+    right after *another process* ran the model (the server for the in-process path, the
+    benchmark process for the served paths); it is much slower here and is reported apart.
+
+    Returns:
+        Steady rows (the ``block`` calls of every turn), then first-call-of-a-turn rows.
+        Throughput is per path: calls over the time spent in that path's calls.
+    """
+    for probe in probes:
+        for _ in range(warmup):
+            probe.call()
+    steady: dict[str, tuple[list[float], list[float]]] = {p.path: ([], []) for p in probes}
+    first: dict[str, tuple[list[float], list[float]]] = {p.path: ([], []) for p in probes}
+    for turn in range(math.ceil(requests / block)):
+        for probe in probes:
+            for k in range(1 + min(block, requests - turn * block)):
+                t0 = time.perf_counter()
+                reply = probe.call()
+                latencies, server_ms = (first if k == 0 else steady)[probe.path]
+                latencies.append(time.perf_counter() - t0)
+                if probe.server_side:
+                    server_ms.append(reply.latency_ms)
+
+    def rows(samples: dict, suffix: str, note: str) -> list[PathResult]:
+        return [
+            PathResult.from_samples(
+                p.path + suffix,
+                samples[p.path][0],
+                sum(samples[p.path][0]),
+                f"{p.note} ({note})",
+                samples[p.path][1],
+            )
+            for p in probes
+        ]
+
+    return (
+        rows(steady, "", f"steady: calls 2..{block + 1} of each turn"),
+        rows(first, ", first of a turn", "the first call after another process ran the model"),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Inputs and machine description
 
@@ -216,7 +275,7 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def serve_subprocess(
-    bundle_path: Path, *, threads: int, workers: int, log_path: Path, inline: bool = True
+    bundle_path: Path, *, threads: int, workers: int, log_path: Path
 ) -> Iterator[ServerProcess]:
     """Start ``python -m patchflow serve`` on free loopback ports and wait until it answers.
 
@@ -228,7 +287,6 @@ def serve_subprocess(
     cmd = [sys.executable, "-m", "patchflow", "serve", "--model", str(bundle_path)]
     cmd += ["--osc-port", str(osc_port), "--reply-port", str(reply_port), "--zmq", endpoint]
     cmd += ["--threads", str(threads), "--workers", str(workers), "--status-interval", "0"]
-    cmd += [] if inline else ["--no-inline"]
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
@@ -257,58 +315,64 @@ def serve_subprocess(
 # Paths
 
 
-def bench_in_process(engine: OnnxEngine, audio: np.ndarray, args: argparse.Namespace) -> PathResult:
+def in_process_probe(engine: OnnxEngine, audio: np.ndarray) -> Probe:
     """:meth:`OnnxEngine.match` called directly."""
     ids = iter(range(1, 10**9))
 
     def call() -> Any:
         return engine.match(audio, CLIP_SAMPLE_RATE, client="bench", request_id=next(ids))
 
-    lat, wall, _ = timed(call, args.requests, args.warmup)
-    return PathResult.from_samples("in-process", lat, wall, "OnnxEngine.match, no transport")
+    return Probe("in-process", call, "OnnxEngine.match, no transport", server_side=False)
 
 
-def bench_network(
-    server: ServerProcess,
-    audio: np.ndarray,
-    wav_path: Path,
-    args: argparse.Namespace,
-    *,
-    workers_only: bool = False,
+def network_probes(
+    osc: OscClient, zmq_client: ZmqClient, audio: np.ndarray, wav_path: Path
+) -> list[Probe]:
+    """OSC with a file path and ZeroMQ with the audio in one message."""
+    return [
+        Probe(
+            "osc file",
+            lambda: osc.match_file(wav_path),
+            "OscClient.match_file: the server reads a WAV file",
+        ),
+        Probe(
+            "zmq",
+            lambda: zmq_client.match(audio, CLIP_SAMPLE_RATE),
+            "ZmqClient.match: one message",
+        ),
+    ]
+
+
+def bench_osc_extras(
+    osc: OscClient, audio: np.ndarray, args: argparse.Namespace
 ) -> list[PathResult]:
-    """OSC upload, OSC file, OSC macro and ZeroMQ matches, one client at a time; with
-    ``workers_only`` (a ``--no-inline`` server) only OSC file and ZeroMQ, so labelled."""
-    suffix = ", workers only" if workers_only else ""
+    """The chunked OSC upload and macro moves (one after the other, not in turns)."""
+    n_chunks = math.ceil(audio.size / 1600)
+    probes = [
+        Probe(
+            "osc upload",
+            lambda: osc.match(audio, CLIP_SAMPLE_RATE),
+            f"OscClient.match: begin, {n_chunks} chunks, end",
+        )
+    ]
+    n_macros = osc.info().n_macros
+    if n_macros:
+        moves = iter(range(10**9))
+
+        def macro() -> Any:
+            k = next(moves)
+            return osc.macro(k % n_macros, 0.25 if (k // n_macros) % 2 else 0.75)
+
+        probes.append(
+            Probe("osc macro", macro, f"OscClient.macro over {n_macros} macros (solver only)")
+        )
+    else:
+        log.info("the model has no macros; the macro path is skipped")
     rows = []
-
-    def measure(path: str, call: Callable[[], Any], note: str) -> None:
-        lat, wall, replies = timed(call, args.requests, args.warmup)
+    for probe in probes:
+        lat, wall, replies = timed(probe.call, args.requests, args.warmup)
         server_ms = [r.latency_ms for r in replies]
-        rows.append(PathResult.from_samples(path + suffix, lat, wall, note, server_ms))
-
-    osc_address = ("127.0.0.1", server.osc_port)
-    with OscClient(osc_address, listen=("127.0.0.1", server.reply_port),
-                   timeout_s=REPLY_TIMEOUT_S) as osc:  # fmt: skip
-        if not workers_only:
-            n_chunks = math.ceil(audio.size / 1600)
-            measure("osc upload", lambda: osc.match(audio, CLIP_SAMPLE_RATE),
-                    f"OscClient.match: begin, {n_chunks} chunks, end")  # fmt: skip
-        measure("osc file", lambda: osc.match_file(wav_path),
-                "OscClient.match_file: the server reads a WAV file")  # fmt: skip
-        n_macros = osc.info().n_macros
-        if n_macros and not workers_only:
-            moves = iter(range(10**9))
-
-            def macro() -> Any:
-                k = next(moves)
-                return osc.macro(k % n_macros, 0.25 if (k // n_macros) % 2 else 0.75)
-
-            measure("osc macro", macro, f"OscClient.macro over {n_macros} macros (solver only)")
-        elif not n_macros:
-            log.info("the model has no macros; the macro path is skipped")
-    with ZmqClient(server.zmq_endpoint, timeout_s=REPLY_TIMEOUT_S) as zmq_client:
-        measure("zmq", lambda: zmq_client.match(audio, CLIP_SAMPLE_RATE),
-                "ZmqClient.match: one message")  # fmt: skip
+        rows.append(PathResult.from_samples(probe.path, lat, wall, probe.note, server_ms))
     return rows
 
 
@@ -505,6 +569,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="timed requests per path")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per path")
     parser.add_argument(
+        "--block", type=int, default=20, help="back-to-back calls per path and turn"
+    )
+    parser.add_argument(
         "--reference-requests",
         type=int,
         default=30,
@@ -525,7 +592,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--device-report", action="store_true", help="print the onnxruntime providers in use"
     )
     args = parser.parse_args(argv)
-    for name in ("requests", "clients", "reference_requests", "threads", "torch_threads"):
+    for name in ("requests", "block", "clients", "reference_requests", "threads", "torch_threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or not args.audio_seconds > 0:
@@ -556,25 +623,35 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "Latency is measured by the client around each call (end to end); "
         "server p50 is the server-side latency the replies report.",
         f"Networked paths talk to a `patchflow serve` subprocess on loopback "
-        f"(onnxruntime threads {args.threads}, workers {args.workers}); the 'workers only' "
-        "rows to a second one started with `--no-inline`.",
+        f"(onnxruntime threads {args.threads}, workers {args.workers}).",
     ]
-    rows = [bench_in_process(engine, audio, args)]
-    log.info("in-process: %s", rows[-1])
-    with tempfile.TemporaryDirectory() as tmp:
-        wav_path = Path(tmp) / "clip.wav"
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        wav_path = tmp / "clip.wav"
         soundfile.write(wav_path, audio.T, CLIP_SAMPLE_RATE, subtype="FLOAT")
-        with serve_subprocess(
-            bundle.path, threads=args.threads, workers=args.workers, log_path=Path(tmp) / "log"
-        ) as server:
-            server_command = shlex.join(server.command)
-            rows += bench_network(server, audio, wav_path, args)
-            rows.append(bench_concurrent(server, audio, args))
-        no_inline_log = Path(tmp) / "log-no-inline"
-        with serve_subprocess(bundle.path, threads=args.threads, workers=args.workers,
-                              log_path=no_inline_log, inline=False) as server:  # fmt: skip
-            rows += bench_network(server, audio, wav_path, args, workers_only=True)
-        for row in rows[1:]:
+        server = stack.enter_context(
+            serve_subprocess(
+                bundle.path, threads=args.threads, workers=args.workers, log_path=tmp / "serve.log"
+            )
+        )
+        osc = stack.enter_context(
+            OscClient(
+                ("127.0.0.1", server.osc_port),
+                listen=("127.0.0.1", server.reply_port),
+                timeout_s=REPLY_TIMEOUT_S,
+            )
+        )
+        zmq_client = stack.enter_context(ZmqClient(server.zmq_endpoint, timeout_s=REPLY_TIMEOUT_S))
+        probes = [
+            in_process_probe(engine, audio),
+            *network_probes(osc, zmq_client, audio, wav_path),
+        ]
+        rows, first_rows = timed_in_turns(probes, args.requests, args.warmup, args.block)
+        server_command = shlex.join(server.command)
+        rows += bench_osc_extras(osc, audio, args)
+        rows.append(bench_concurrent(server, audio, args))
+        rows += first_rows
+        for row in rows:
             log.info("%s", row)
 
     reference = None

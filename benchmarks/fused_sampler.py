@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 
 from patchflow.export.bundle_writer import ExportOptions, export_model, representative_features
@@ -108,12 +109,15 @@ def main() -> None:
                 times[name].append((time.perf_counter() - t0) * 1e3)
         results = {name: _percentiles(t) for name, t in times.items()}
         size_mb = fused_path.stat().st_size / 1e6
+        nodes = {"vector_field": len(onnx.load(str(bundle_dir / "vector_field.onnx")).graph.node),
+                 "fused": len(onnx.load(str(fused_path)).graph.node)}  # fmt: skip
     machine = {"cpu": _cpu_name(), "cores": os.cpu_count(), "load_avg": os.getloadavg()[0]}
     speedup = results["loop"]["p50_ms"] / results["fused"]["p50_ms"]
     out = {"run": args.run, "steps": args.steps, "method": args.method, "cfg": args.cfg,
            "threads": args.threads, "machine": machine, "results": results,
            "max_abs_diff": diff, "fused_file_mb": size_mb, "fused_export_s": export_s,
-           "fused_session_create_s": session_s, "p50_speedup": speedup}  # fmt: skip
+           "fused_session_create_s": session_s, "p50_speedup": speedup,
+           "onnx_nodes": nodes}  # fmt: skip
     cmd = (f"python benchmarks/fused_sampler.py --run {args.run} --steps {args.steps} "
            f"--method {args.method} --cfg {args.cfg:g} --repeats {args.repeats} "
            f"--threads {args.threads}")  # fmt: skip
@@ -128,7 +132,8 @@ def main() -> None:
         f"Batch 1, {args.method} x {args.steps}, guidance {args.cfg}, onnxruntime CPU, "
         f"{args.threads} thread(s).\n\n| path | p50 ms | p99 ms | mean ms |\n|---|---|---|---|\n"
         f"{rows}\n\np50 speed-up of fused over loop: {speedup:.2f}x; max |diff| {diff:.1e}; "
-        f"fused file {size_mb:.1f} MB; session creation {session_s:.2f} s.\n"
+        f"fused file {size_mb:.1f} MB; session creation {session_s:.2f} s; ONNX nodes: "
+        f"vector field {nodes['vector_field']} (one step), fused graph {nodes['fused']}.\n"
     )
 
 

@@ -10,7 +10,6 @@ datagrams from other addresses are dropped without a reply.
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import threading
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 RECEIVE_BYTES = 65535
 _MAX_LOGGED_REFUSALS = 1000
-_DRAIN_LIMIT = 256  # datagrams read per wake-up before running queued work
 Address = tuple[str, int]
 
 
@@ -211,20 +209,12 @@ class OscServer:
                     break
                 logger.warning("OSC receive failed: %s", exc)
                 continue
-            for _ in range(_DRAIN_LIMIT):  # this datagram and the ones already waiting
-                if self._stop.is_set():
-                    return
-                try:
-                    self.handle_datagram(data, sender[:2])
-                except Exception:  # one bad datagram must never stop the transport
-                    logger.exception("unexpected error handling a datagram from %s", sender)
-                try:
-                    if not select.select([sock], [], [], 0)[0]:
-                        break
-                    data, sender = sock.recvfrom(RECEIVE_BYTES)
-                except OSError:
-                    break
-            self.scheduler.run_inline()  # all read (and coalesced): run one on this thread
+            if self._stop.is_set():
+                break
+            try:
+                self.handle_datagram(data, sender[:2])
+            except Exception:  # one bad datagram must never stop the transport
+                logger.exception("unexpected error handling a datagram from %s", sender)
 
     def handle_datagram(self, data: bytes, sender: Address) -> None:
         """Decode one datagram and submit its requests (called on the receive thread)."""
@@ -240,7 +230,7 @@ class OscServer:
             if isinstance(item, ErrorReply):
                 self.scheduler.reject(sink, item)
             else:
-                self.scheduler.submit(item, client, sink, defer=True)
+                self.scheduler.submit(item, client, sink)
 
     def _sink_for(self, sender: Address) -> ReplySink:
         destination = sender if self.config.reply_to_sender else self._reply_address

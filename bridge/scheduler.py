@@ -5,12 +5,7 @@ callable that sends replies back the way the request came). The scheduler:
 
 - answers quick requests at once, on the transport thread (:meth:`Dispatcher.prepare`);
 - runs engine work on one small pool of worker threads (``workers``, 1-2) shared by all
-  transports, at most ``workers`` engine calls at a time;
-- with ``inline``, lets a transport run a request on its own thread when an engine slot is
-  free (:meth:`Scheduler.run_inline`, called after the transport has read every waiting
-  message, so coalescing still sees them all). That saves the two thread wake-ups of the worker
-  hand-off, which on a small VM cost about 0.3 ms each at the median and milliseconds at the
-  tail; work that finds no free slot, or comes from elsewhere (MIDI), goes to the workers;
+  transports;
 - keeps at most one request per client in flight. While one runs, later work waits in per-client
   *slots*: one slot for matches (depth 1, latest wins: the superseded match gets a ``busy`` error),
   one per macro index (coalesced, latest value wins, no error: the newer reply covers it) and one
@@ -68,7 +63,6 @@ class Scheduler:
         timeout_s: Requests that waited longer than this before starting are refused.
         clock: Monotonic clock in seconds; must be the dispatcher's clock.
         stats: Counters for the status line (a fresh one when omitted).
-        inline: Allow transports to run requests on their own thread (:meth:`run_inline`).
     """
 
     def __init__(
@@ -80,7 +74,6 @@ class Scheduler:
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         stats: Stats | None = None,
-        inline: bool = False,
     ):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -91,9 +84,7 @@ class Scheduler:
         self.max_queued = max_queued
         self.timeout_s = timeout_s
         self.stats = stats if stats is not None else Stats()
-        self.inline = inline
         self._clock = clock
-        self._running = 0  # engine calls in progress, on workers or inline
         self._cond = threading.Condition()
         self._clients: dict[str, _ClientQueue] = {}
         self._ready: deque[_Job] = deque()
@@ -179,13 +170,9 @@ class Scheduler:
         self.stats.count_request()
         self.deliver(sink, [error])
 
-    def submit(
-        self, request: Request, client: str, sink: ReplySink, *, defer: bool = False
-    ) -> None:
+    def submit(self, request: Request, client: str, sink: ReplySink) -> None:
         """Handle one request from ``client``; replies go to ``sink`` (now or later).
 
-        With ``defer`` (and ``inline``), engine work is queued without waking a worker: the
-        caller promises to call :meth:`run_inline` once it has read its waiting messages.
         Never raises for bad input.
         """
         self.stats.count_request()
@@ -205,8 +192,7 @@ class Scheduler:
                 dropped.append((_Job(step, sink, -1), reason))
             else:
                 dropped.extend(self._enqueue_locked(_Job(step, sink, next(self._seq))))
-                if not (defer and self.inline):
-                    self._cond.notify()
+                self._cond.notify()
         for job, reason in dropped:
             self._drop(job, reason)
 
@@ -260,54 +246,22 @@ class Scheduler:
 
     # -- workers --------------------------------------------------------------------------------
 
-    def run_inline(self) -> None:
-        """Run the oldest ready request on the calling (transport) thread if ``inline`` is on
-        and an engine slot is free; otherwise, and for whatever is left, wake the workers."""
-        with self._cond:
-            job = None
-            if self.inline and not self._stopping and self._running < self.workers:
-                job = self._take_locked()
-            if job is None:
-                self._cond.notify_all()
-                return
-        self._execute(job)
-        with self._cond:
-            if self._ready:
-                self._cond.notify_all()
-
     def _work(self) -> None:
         while True:
             with self._cond:
-                job = self._take_locked()
-                while job is None:
-                    if self._stopping:
-                        return
+                while not self._ready and not self._stopping:
                     self._cond.wait()
-                    job = self._take_locked()
-            self._execute(job)
-
-    def _take_locked(self) -> _Job | None:
-        """The oldest ready job, marked running, if there is one and an engine slot is free."""
-        if not self._ready or self._running >= self.workers or self._stopping:
-            return None
-        job = self._ready.popleft()
-        self._clients[job.call.client].running = True
-        self._running += 1
-        return job
-
-    def _execute(self, job: _Job) -> None:
-        try:
+                if self._stopping:
+                    return
+                job = self._ready.popleft()
+                queue = self._clients[job.call.client]
+                queue.running = True
             self.deliver(job.sink, self._run(job))
-        finally:
             with self._cond:
-                self._running -= 1
-                queue = self._clients.get(job.call.client)  # gone if stop() cleared it
-                if queue is not None:
-                    queue.running = False
-                    queue.active = None
-                    if not self._stopping:
-                        self._promote_locked(job.call.client, queue)
-                self._cond.notify()  # a slot is free
+                queue.running = False
+                queue.active = None
+                if not self._stopping:
+                    self._promote_locked(job.call.client, queue)
 
     def _run(self, job: _Job) -> list[Reply]:
         waited_s = self._clock() - job.call.received_s

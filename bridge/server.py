@@ -68,11 +68,7 @@ class ServerConfig:
             Bindings learned over the network are written back to it (a missing file starts
             from the defaults and is created on the first learn).
         status_interval_s: Period of the status log line (None or 0 disables it).
-        workers: Engine worker threads (1-2): at most this many engine calls run at a time.
-        inline: Let the OSC and ZeroMQ threads run a request themselves when an engine slot is
-            free (two thread wake-ups fewer per request); a request that arrives meanwhile
-            waits in the socket instead of the scheduler, and a ping waits behind a running
-            match on the same transport.
+        workers: Engine worker threads (1-2).
         request_timeout_s: Requests waiting longer than this for a worker are refused.
         max_queued: Most requests waiting for a worker over all clients.
         upload_timeout_s: Unfinished OSC uploads expire after this long without a chunk.
@@ -95,7 +91,6 @@ class ServerConfig:
     midi_macro_map: Path | None = None
     status_interval_s: float | None = 30.0
     workers: int = 1
-    inline: bool = True
     request_timeout_s: float = 10.0
     max_queued: int = 64
     upload_timeout_s: float = 10.0
@@ -135,7 +130,6 @@ class BridgeServer:
             max_queued=cfg.max_queued,
             timeout_s=cfg.request_timeout_s,
             clock=clock,
-            inline=cfg.inline,
         )
         self.osc: OscServer | None = None
         self.zmq: ZmqServer | None = None

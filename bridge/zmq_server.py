@@ -260,7 +260,6 @@ class ZmqServer:
                     self._drain(router, self._handle)
             except Exception:  # the transport must survive anything a client sends
                 logger.exception("unexpected error in the ZeroMQ transport")
-            self.scheduler.run_inline()  # everything waiting was read: run one on this thread
 
     @staticmethod
     def _drain(sock: zmq.Socket, handler: Callable[[list[bytes]], None], limit: int = 256) -> None:
@@ -284,7 +283,7 @@ class ZmqServer:
             request_id = NO_ID if exc.request_id is None else exc.request_id
             self.scheduler.reject(sink, ErrorReply(request_id, exc.code, exc.message, exc.cmd))
             return
-        self.scheduler.submit(request, client, sink, defer=True)
+        self.scheduler.submit(request, client, sink)
 
     def _sink_for(self, prefix: list[bytes]) -> ReplySink:
         def sink(replies: list[Reply]) -> None:

@@ -40,7 +40,6 @@ class FakeEngine:
         self.param_names = [f"param_{k}" for k in range(n_params)]
         self.gate = gate
         self.calls: list[tuple] = []
-        self.threads: list[int] = []  # the thread of each call, in order
         self.entered = threading.Semaphore(0)  # released when a call reaches the gate
         self.fail_next = False
         self._history: dict[str, list[MatchResult]] = {}
@@ -49,7 +48,6 @@ class FakeEngine:
     def _enter(self, call: tuple) -> None:
         with self._lock:
             self.calls.append(call)
-            self.threads.append(threading.get_ident())
         self.entered.release()
         if self.gate is not None and not self.gate.wait(GATE_TIMEOUT_S):
             raise RuntimeError("test gate never opened")

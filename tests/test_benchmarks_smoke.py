@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,21 +86,23 @@ def test_bridge_latency_runs_and_reports(bench: ModuleType, tiny_run, tmp_path, 
     assert {"cpu_model", "cpu_count"} <= set(result["hardware"])
     assert "CPUExecutionProvider" in result["device"]["available_providers"]
     paths = [row["path"] for row in result["rows"]]
-    assert paths[:8] == [
+    assert paths[:9] == [
         "in-process",
-        "osc upload",
         "osc file",
-        "osc macro",
         "zmq",
+        "osc upload",
+        "osc macro",
         "zmq x8 concurrent",
-        "osc file, workers only",
-        "zmq, workers only",
+        "in-process, first of a turn",
+        "osc file, first of a turn",
+        "zmq, first of a turn",
     ]
     assert any(path.startswith("reference: pytorch eager rk4 x100") for path in paths)
     for row in result["rows"]:
         assert {"p50_ms", "p99_ms", "mean_ms", "throughput_per_s"} <= set(row)
-        assert row["requests"] >= 2
+        assert row["requests"] >= (1 if row["path"].endswith(", first of a turn") else 2)
     assert result["rows"][5]["requests"] == 8  # 8 clients x ceil(5 / 8)
+    assert result["rows"][6]["requests"] == 1  # one turn: 5 requests fit in a block of 20
     assert result["reference_agreement_max_abs"] < 1e-2  # the same model, the same noise
     assert set(result["target"]["met"]) == {"in-process", "osc upload", "osc file", "zmq"}
     md = (out / "bridge_latency.md").read_text()
@@ -114,3 +117,15 @@ def test_bridge_latency_skips_the_reference_without_a_run(bench: ModuleType) -> 
         bench.parse_args(["--requests", "0"])
     clip = bench.kosc_clip(0.5)
     assert clip.shape == (1, 22050) and clip.dtype.name == "float32"
+
+
+def test_process_switch_runs_and_reports(tmp_path) -> None:
+    out = tmp_path / "results"
+    argv = ["--megabytes", "4", "--turns", "1", "--block", "3", "--out", str(out)]
+    script = ROOT / "benchmarks" / "process_switch.py"
+    subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
+    result = json.loads((out / "process_switch.json").read_text())
+    assert set(result["runs"]) == {"one process (control)", "two processes taking turns"}
+    two = result["runs"]["two processes taking turns"]
+    assert two["first call of a turn"]["n"] == 2 and two["other calls"]["n"] == 2
+    assert "| run | calls | n | p50 ms |" in (out / "process_switch.md").read_text()

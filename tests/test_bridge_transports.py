@@ -11,7 +11,6 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 
 import mido
 import numpy as np
@@ -25,7 +24,6 @@ from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.dispatcher import Dispatcher
 from patchflow.bridge.messages import (
     ErrorReply,
-    MacroRequest,
     MatchAudioRequest,
     MatchBeginRequest,
     MatchEndRequest,
@@ -309,9 +307,7 @@ def test_osc_eight_concurrent_clients_get_their_own_answers(server: BridgeServer
 def gated() -> Iterator[tuple[BridgeServer, FakeEngine, threading.Event]]:
     gate = threading.Event()
     engine = FakeEngine(gate=gate)
-    # Worker hand-off only: with inline runs the transport thread itself would wait at the
-    # gate, so the ping barrier below could not pass (inline runs are tested separately).
-    with BridgeServer(engine, replace(LOCAL, inline=False)) as running:
+    with BridgeServer(engine, LOCAL) as running:
         try:
             yield running, engine, gate
         finally:
@@ -398,60 +394,6 @@ def test_scheduler_bounds_the_queue_and_times_out_stale_work() -> None:
         assert "waited 6.0 s in the queue (limit 5 s)" in error.message
     snapshot = scheduler.stats.snapshot()
     assert (snapshot.requests, snapshot.errors, snapshot.results) == (4, 3, 1)
-
-
-def _scheduler(engine: FakeEngine, **options) -> Scheduler:
-    clock = FakeClock()
-    dispatcher = Dispatcher(engine, UploadStore(AudioLimits(2.0), UploadLimits(), clock), clock)
-    return Scheduler(dispatcher, clock=clock, **options)
-
-
-def test_inline_run_happens_on_the_calling_thread_after_coalescing() -> None:
-    engine = FakeEngine()
-    scheduler = _scheduler(engine, workers=1, inline=True)
-    sink = _Collector()
-    with scheduler:
-        scheduler.submit(MatchAudioRequest(1, tone(0.5), 16000), "c", sink, defer=True)
-        scheduler.run_inline()  # deferred work woke no worker: it runs here, now
-        assert engine.threads == [threading.get_ident()]
-        assert [r.request_id for r in sink.replies] == [1]
-        moves = [(0, 0.1), (0, 0.2), (1, 0.9), (0, 0.4)]  # read in one go by a transport
-        for index, value in moves:
-            scheduler.submit(MacroRequest(index=index, value=value), "c", sink, defer=True)
-        scheduler.run_inline()  # the first move here; the coalesced rest on the worker
-        sink.wait(4)
-    macro_calls = [(c[2], c[3]) for c in engine.calls if c[0] == "macro"]
-    assert macro_calls == [(0, 0.1), (1, 0.9), (0, 0.4)]  # 0.2 was superseded by 0.4
-    assert engine.threads[1] == threading.get_ident()
-    assert threading.get_ident() not in engine.threads[2:]
-
-
-def test_inline_run_leaves_work_to_the_workers_when_no_slot_is_free() -> None:
-    gate = threading.Event()
-    engine = FakeEngine(gate=gate)
-    scheduler = _scheduler(engine, workers=1, inline=True)
-    sink = _Collector()
-    with scheduler:
-        scheduler.submit(MatchAudioRequest(0, tone(), 16000), "c0", sink)  # to the worker
-        assert engine.entered.acquire(timeout=TIMEOUT_S)  # running, held at the gate
-        scheduler.submit(MatchAudioRequest(1, tone(), 16000), "c1", sink, defer=True)
-        scheduler.run_inline()  # the only slot is busy: returns without running c1
-        assert [c[2] for c in engine.calls] == [0]
-        gate.set()
-        sink.wait(2)
-    assert sorted(r.request_id for r in sink.replies) == [0, 1]
-    assert threading.get_ident() not in engine.threads
-
-
-def test_without_inline_deferred_work_still_reaches_the_workers() -> None:
-    engine = FakeEngine()
-    scheduler = _scheduler(engine, workers=1, inline=False)
-    sink = _Collector()
-    with scheduler:
-        scheduler.submit(MatchAudioRequest(1, tone(), 16000), "c", sink, defer=True)
-        sink.wait(1)  # a worker was woken despite ``defer``
-        scheduler.run_inline()  # a no-op without inline
-    assert threading.get_ident() not in engine.threads
 
 
 def test_upload_expiry_through_the_dispatcher() -> None:

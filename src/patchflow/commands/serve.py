@@ -47,9 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, choices=[1, 2], help="engine worker threads"
     )
-    parser.add_argument("--no-inline", action="store_true",
-                        help="always hand requests to the worker threads (default: a transport "
-                        "thread runs a request itself when the engine is free)")  # fmt: skip
     parser.add_argument("--status-interval", type=float, default=30.0,
                         help="seconds between status lines (0: off)")  # fmt: skip
 
@@ -86,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
         midi_macro_map=args.midi_macro_map,
         status_interval_s=args.status_interval or None,
         workers=args.workers,
-        inline=not args.no_inline,
     )
     stop = threading.Event()
 
