@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -33,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from patchflow.machine import cpu_name
 
 PRESETS = ("ast-cnf-param2tok", "ast-cnf-mlp", "ast-regression")
 NAMES = {
@@ -61,16 +62,6 @@ def patchflow(*args: str, log: Path | None = None) -> str:
         with open(log, "a") as f:
             subprocess.run(argv, check=True, stdout=f, stderr=subprocess.STDOUT)
     return shlex.join(["patchflow", *args])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    except OSError:
-        pass
-    return f"{platform.processor()}, {os.cpu_count()} cores"
 
 
 def trained_steps(run_dir: Path) -> int:
@@ -293,7 +284,7 @@ def main() -> int:
     ])  # fmt: skip
     report = {
         "command": command,
-        "hardware": f"{cpu_name()}, no GPU",
+        "hardware": f"{cpu_name()}, {os.cpu_count()} cores, no GPU",
         "started": started,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "runs": runs,

@@ -63,6 +63,7 @@ import soundfile
 from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.engine import OnnxEngine
 from patchflow.bundle import Bundle, BundleError, load_bundle
+from patchflow.machine import cpu_name
 from patchflow.synths.kosc import KOsc
 
 log = logging.getLogger("bridge_latency")
@@ -209,21 +210,12 @@ def kosc_clip(seconds: float, k: int = 4) -> np.ndarray:
     return synth.render(np.concatenate([freqs, amps, shapes])[None])[0]
 
 
-def cpu_model() -> str:
-    """The ``model name`` line of /proc/cpuinfo (the platform's processor string elsewhere)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def hardware() -> dict[str, Any]:
     """CPU model, core counts and load (the machine may be shared)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
-        "cpu_model": cpu_model(),
+        "cpu_model": cpu_name(),
         "cpu_count": os.cpu_count(),
         "usable_cores": usable,
         "load_average_1_5_15": [round(x, 2) for x in load] if load else None,

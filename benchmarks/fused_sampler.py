@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -28,22 +27,13 @@ from patchflow.export.bundle_writer import ExportOptions, export_model, represen
 from patchflow.export.graphs import SamplerGraph
 from patchflow.export.onnx_export import export_graph
 from patchflow.inference import Predictor
+from patchflow.machine import cpu_name
 
 
 def _percentiles(times_ms: list[float]) -> dict[str, float]:
     a = np.asarray(times_ms)
     return {"p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99)),
             "mean_ms": float(a.mean())}  # fmt: skip
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -111,7 +101,7 @@ def main() -> None:
         size_mb = fused_path.stat().st_size / 1e6
         nodes = {"vector_field": len(onnx.load(str(bundle_dir / "vector_field.onnx")).graph.node),
                  "fused": len(onnx.load(str(fused_path)).graph.node)}  # fmt: skip
-    machine = {"cpu": _cpu_name(), "cores": os.cpu_count(), "load_avg": os.getloadavg()[0]}
+    machine = {"cpu": cpu_name(), "cores": os.cpu_count(), "load_avg": os.getloadavg()[0]}
     speedup = results["loop"]["p50_ms"] / results["fused"]["p50_ms"]
     out = {"run": args.run, "steps": args.steps, "method": args.method, "cfg": args.cfg,
            "threads": args.threads, "machine": machine, "results": results,

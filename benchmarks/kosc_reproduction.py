@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from patchflow.cli import main as patchflow_main
+from patchflow.machine import cpu_name
 
 log = logging.getLogger("kosc_reproduction")
 
@@ -465,17 +466,9 @@ def judge_claims(res: Results, ks: Sequence[int]) -> list[dict[str, Any]]:
 
 def hardware(device: str) -> str:
     """CPU model and cores, and the GPU when one was used, as one line."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import torch
 
-    parts = [f"{cpu} ({os.cpu_count()} cores)"]
+    parts = [f"{cpu_name()} ({os.cpu_count()} cores)"]
     if device != "cpu" and torch.cuda.is_available():
         parts.append(f"GPU {torch.cuda.get_device_name(0)}")
     parts += [f"Python {platform.python_version()}", f"torch {torch.__version__}"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from patchflow.machine import cpu_name
 
 
 def sh(argv: list[str]) -> str:
@@ -43,16 +44,6 @@ def patchflow(*args: str) -> str:
 
 def _summary(path: Path) -> dict[str, Any]:
     return json.loads((path / "summary.json").read_text())
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    except OSError:
-        pass
-    return f"{platform.processor()}, {os.cpu_count()} cores"
 
 
 def random_reference(test: Path, seed: int = 0) -> dict[str, float]:
@@ -123,7 +114,7 @@ def main() -> int:
     same = _summary(bundle_test)["metrics"]
     n_card = card_lsd["n"]
     report = {
-        "hardware": _cpu(),
+        "hardware": f"{cpu_name()}, {os.cpu_count()} cores",
         "runs": per_run,
         "selected_run": best_run,
         "serving_default": {**default, "cfg": cfg},
