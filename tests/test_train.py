@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 from pathlib import Path
 
 import h5py
@@ -19,6 +20,7 @@ from patchflow.data.render import RenderConfig, render_dataset
 from patchflow.features import FeatureConfig, FeatureExtractor, RunningStats
 from patchflow.nn.models import FlowModel, RegressionModel
 from patchflow.synths.kosc import KOsc, kosc_spec
+from patchflow.train import provenance
 from patchflow.train.checkpoint import load_checkpoint
 from patchflow.train.config import PRESETS, SIZES, OptimConfig, TrainConfig, preset_config
 from patchflow.train.data import HDF5Source, StreamSource, check_sortable, open_source, sort_slots
@@ -260,9 +262,12 @@ def test_cli_train_runs_and_reports_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["train", "--preset", "cnf-mlp", "--size", "tiny", "--data", "stream:kosc2"]
-    assert cli.main([*args, "--out", str(tmp_path / "run"), "--steps", "2", "--no-progress"]) == 0
+    argv = [*args, "--out", str(tmp_path / "run"), "--steps", "2", "--no-progress"]
+    assert cli.main(argv) == 0
     assert "step 2" in capsys.readouterr().out
     assert (tmp_path / "run" / "last.pt").is_file() and (tmp_path / "run" / "metrics.csv").is_file()
+    recorded = provenance.read(tmp_path / "run")["commands"]  # the call's argv, not pytest's
+    assert recorded == [shlex.join(["patchflow", *argv])]
     bad = ["train", "--preset", "cnf-mlp", "--size", "tiny", "--data", "stream:nope"]
     assert cli.main([*bad, "--out", str(tmp_path / "bad"), "--no-progress"]) == 2
     assert "unknown stream" in capsys.readouterr().err

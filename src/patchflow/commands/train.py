@@ -6,7 +6,6 @@ Rerunning the same command with the same ``--out`` resumes from ``RUN_DIR/last.p
 from __future__ import annotations
 
 import argparse
-import sys
 
 from patchflow.train.config import PRESETS, SIZES, preset_config
 
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             num_threads=args.threads,
         )
-        provenance.record(args.out, sys.argv[1:], args.data, config.seed)
+        provenance.record(args.out, args.argv, args.data, config.seed)
         result = train(
             config,
             data=args.data,
