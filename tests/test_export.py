@@ -296,3 +296,33 @@ def test_iobinding_sample_equals_the_plain_session_run(kosc_bundle, method):
     got = bound.sample(cond, noise, steps=3, method=method, cfg_scale=2.0)
     np.testing.assert_array_equal(got.encoded, want.encoded)
     assert got.nfe == want.nfe
+
+
+def test_unusable_cuda_falls_back_to_the_cpu_and_says_so_once(kosc_bundle, monkeypatch, caplog):
+    """As with onnxruntime-gpu on a machine without a working CUDA: the first session comes up
+    on the CPU, the rest are not asked for CUDA again, and one warning says so."""
+    import warnings
+
+    import patchflow.bundle as bundle_module
+
+    _, path = kosc_bundle
+    asked: list[list[str]] = []
+    real_session = bundle_module._session
+
+    def session(gpath, providers, threads):
+        asked.append(list(providers))
+        with warnings.catch_warnings():  # this CPU build's own note that it has no CUDA
+            warnings.simplefilter("ignore")
+            return real_session(gpath, providers, threads)
+
+    wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.setattr(bundle_module, "available_providers", lambda prefer_gpu=True: wanted)
+    monkeypatch.setattr(bundle_module, "_session", session)
+    with caplog.at_level("WARNING", logger="patchflow.bundle"):
+        bundle = load_bundle(path)
+    assert asked[0] == wanted
+    assert all(p == ["CPUExecutionProvider"] for p in asked[1:]) and len(asked) >= 2
+    warned = [r for r in caplog.records if "CUDA was requested" in r.getMessage()]
+    assert len(warned) == 1 and "on the CPU" in warned[0].getMessage()
+    assert bundle.providers == ["CPUExecutionProvider"]
+    assert not Predictor(bundle).io_binding

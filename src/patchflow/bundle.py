@@ -307,6 +307,11 @@ def load_bundle(
                 f"{gpath}: checksum mismatch (file truncated, corrupt or from another export)"
             )
         session = _session(gpath, providers, threads)
+        if providers[0] not in session.get_providers():  # CUDA asked for, not usable: say it
+            log.warning(
+                "CUDA was requested but is not usable here; running %s on the CPU", card.name
+            )
+            providers = ["CPUExecutionProvider"]  # once, not again for every graph
         _check_io(gpath, session, inputs, outputs, entry)
         embedded = json.loads(session.get_modelmeta().custom_metadata_map[CARD_METADATA_KEY])
         if embedded.get("name") != card.name or embedded.get("spec") != raw.get("spec"):
@@ -324,6 +329,4 @@ def load_bundle(
         if extractor.window.shape != (card.feature_config.n_fft,):
             raise BundleError(f"{frontend}: window length does not match the feature config")
     used = list(next(iter(sessions.values())).get_providers())
-    if "CUDAExecutionProvider" in providers and "CUDAExecutionProvider" not in used:
-        log.warning("CUDA was requested but is not usable here; running %s on the CPU", card.name)
     return Bundle(path=path, card=card, sessions=sessions, extractor=extractor, providers=used)
