@@ -23,6 +23,7 @@ import zmq.auth
 
 from patchflow.bridge.errors import CODE_INCOMPLETE
 from patchflow.bridge.messages import NO_ID, MacroBinding
+from patchflow.bridge.osc_chunks import encode_chunk
 from patchflow.bridge.osc_codec import OscMessage, decode_packet, encode_message
 from patchflow.bridge.osc_protocol import (
     ADDR_ERROR,
@@ -30,7 +31,6 @@ from patchflow.bridge.osc_protocol import (
     ADDR_LATENCY,
     ADDR_MACRO,
     ADDR_MATCH_BEGIN,
-    ADDR_MATCH_CHUNK,
     ADDR_MATCH_END,
     ADDR_MATCH_FILE,
     ADDR_MIDI_BINDINGS,
@@ -175,7 +175,7 @@ class OscClient:
         self.send_raw(encode_message(msg))
 
     def send_raw(self, data: bytes) -> None:
-        """Send raw datagram bytes (tests use this for malformed input)."""
+        """Send datagram bytes as they are (upload chunks; tests use it for malformed input)."""
         self._sock.sendto(data, self.server)
 
     def receive(self, timeout_s: float | None = None) -> OscMessage:
@@ -290,8 +290,8 @@ class OscClient:
         """Send the interleaved samples of (C, T) audio in chunks of at most 1600 floats."""
         interleaved = np.asarray(audio, dtype=np.float32).T.reshape(-1)
         for offset in range(0, interleaved.size, MAX_CHUNK_FLOATS):
-            chunk = interleaved[offset : offset + MAX_CHUNK_FLOATS].tolist()
-            self.send(OscMessage(ADDR_MATCH_CHUNK, (request_id, offset, *chunk)))
+            chunk = interleaved[offset : offset + MAX_CHUNK_FLOATS]
+            self.send_raw(encode_chunk(request_id, offset, chunk))
 
     def match(
         self,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from patchflow.bridge.errors import CODE_INTERNAL, CODE_INVALID, BridgeError
 from patchflow.bridge.messages import NO_ID, ErrorReply, Reply, Request
 from patchflow.bridge.network import IpNetwork, is_allowed, is_loopback_host, parse_allow_list
+from patchflow.bridge.osc_chunks import decode_chunk
 from patchflow.bridge.osc_codec import (
     MAX_DATAGRAM_BYTES,
     OscEncodeError,
@@ -71,6 +72,10 @@ def requests_from_datagram(
     Returns:
         One item per message (a bundle may hold several): a request or an error reply.
     """
+    if len(data) <= max_bytes:
+        chunk = decode_chunk(data)  # the bulk of an upload, without a Python float per sample
+        if chunk is not None:
+            return [chunk]
     try:
         messages = decode_packet(data)
     except BridgeError as exc:

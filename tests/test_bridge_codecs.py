@@ -17,7 +17,7 @@ import soundfile
 from bridge_fakes import FakeClock, FakeEngine, tone
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from patchflow.bridge import midi, osc_codec, osc_protocol, zmq_codec
+from patchflow.bridge import midi, osc_chunks, osc_codec, osc_protocol, zmq_codec
 from patchflow.bridge.audio import AudioLimits
 from patchflow.bridge.dispatcher import Dispatcher, EngineCall
 from patchflow.bridge.errors import ProtocolError, RequestError
@@ -47,7 +47,7 @@ from patchflow.bridge.osc_codec import (
     encode_bundle,
     encode_message,
 )
-from patchflow.bridge.osc_server import encode_reply_datagrams
+from patchflow.bridge.osc_server import encode_reply_datagrams, requests_from_datagram
 from patchflow.bridge.uploads import UploadLimits, UploadStore
 
 # =============================================================================================
@@ -343,6 +343,137 @@ def test_parse_errors_name_address_and_argument(
         osc_protocol.parse_request(msg)
     assert msg.address in info.value.message
     assert info.value.request_id == request_id
+
+
+# =============================================================================================
+# OSC chunk array codec (exact shortcut for /patchflow/match/chunk)
+
+
+def _general_chunk(data: bytes) -> object:
+    """What the general path makes of a datagram: a request, or the error it raises."""
+    try:
+        (msg,) = decode_packet(data)
+        return osc_protocol.parse_request(msg)
+    except (ProtocolError, RequestError, ValueError) as exc:
+        return exc
+
+
+def _assert_same_chunk(fast: MatchChunkRequest, general: object) -> None:
+    assert isinstance(general, MatchChunkRequest)
+    assert (fast.request_id, fast.offset) == (general.request_id, general.offset)
+    assert fast.samples.dtype == general.samples.dtype == np.float32
+    assert fast.samples.dtype.isnative
+    np.testing.assert_array_equal(fast.samples, general.samples)
+
+
+def test_chunk_golden_bytes() -> None:
+    golden = (
+        b"/patchflow/match/chunk\x00\x00,iiff\x00\x00\x00"
+        b"\x00\x00\x00\x02\x00\x00\x00\x08\x3f\x00\x00\x00\xbf\x80\x00\x00"
+    )
+    assert osc_chunks.encode_chunk(2, 8, np.array([0.5, -1.0])) == golden
+    assert encode_message(OscMessage("/patchflow/match/chunk", (2, 8, 0.5, -1.0))) == golden
+    request = osc_chunks.decode_chunk(golden)
+    assert request is not None
+    _assert_same_chunk(request, _general_chunk(golden))
+
+
+def test_chunk_codec_equals_the_general_codec() -> None:
+    """Random chunks: the same bytes as encode_message, the same request as parse_request."""
+    rng = np.random.default_rng(11)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, 1e-45, -3.4e38, 3.4028235e38], np.float32)
+    for n in [1, 2, 3, 4, 5, 1599, 1600, *rng.integers(1, 1601, 40)]:
+        samples = rng.standard_normal(n).astype(np.float32)
+        samples[rng.integers(n, size=min(n, 3))] = rng.choice(special, size=min(n, 3))
+        request_id = int(rng.integers(0, 2**31))
+        offset = int(rng.integers(0, 2**31))
+        data = osc_chunks.encode_chunk(request_id, offset, samples)
+        msg = OscMessage("/patchflow/match/chunk", (request_id, offset, *samples.tolist()))
+        assert data == encode_message(msg)
+        fast = osc_chunks.decode_chunk(data)
+        assert fast is not None
+        _assert_same_chunk(fast, _general_chunk(data))
+        assert requests_from_datagram(data)[0].offset == offset
+
+
+@pytest.mark.parametrize(
+    ("data", "general"),
+    [
+        (encode_message(OscMessage("/patchflow/match/chunk", (3, 0, 0.5, 1))), "request"),
+        (encode_message(OscMessage("/patchflow/match/chunk", (-3, 0, 0.5))), "error"),
+        (encode_message(OscMessage("/patchflow/match/chunk", (3, -1, 0.5))), "error"),
+        (encode_message(OscMessage("/patchflow/match/chunk", (3, 0))), "error"),
+        (
+            encode_message(OscMessage("/patchflow/match/chunk", (3, 0, *[0.0] * 1601))),
+            "error",
+        ),
+        (encode_message(OscMessage("/patchflow/match/chunk", (3, 0, 0.5, "x"))), "error"),
+        (encode_message(OscMessage("/patchflow/match/chunks", (3, 0, 0.5))), "error"),
+        (encode_message(OscMessage("/patchflow/match/chunk", (3, 0, 0.5))) + b"\0" * 4, "error"),
+        (encode_bundle([OscMessage("/patchflow/match/chunk", (3, 0, 0.5))]), "request"),
+    ],
+    ids=[
+        "int-sample",
+        "negative-id",
+        "negative-offset",
+        "no-samples",
+        "1601-samples",
+        "string-sample",
+        "other-address",
+        "trailing-bytes",
+        "bundle",
+    ],
+)
+def test_chunk_decoder_leaves_the_rest_to_the_general_path(data: bytes, general: str) -> None:
+    assert osc_chunks.decode_chunk(data) is None
+    expected = _general_chunk(data)
+    assert isinstance(expected, MatchChunkRequest) == (general == "request")
+    (item,) = requests_from_datagram(data)
+    if general == "request":
+        assert isinstance(item, MatchChunkRequest)
+    else:
+        assert isinstance(item, ErrorReply)
+        assert str(expected.args[0]).split(" (")[0] in item.message
+
+
+def test_chunk_decoder_never_disagrees_with_the_general_path() -> None:
+    """Every cut and random corruption of chunks: None, or exactly the general path's request."""
+    rng = np.random.default_rng(12)
+    for n in (1, 3, 4, 50):
+        data = osc_chunks.encode_chunk(5, 40, rng.standard_normal(n))
+        for cut in range(len(data)):
+            truncated = data[:cut]
+            assert osc_chunks.decode_chunk(truncated) is None
+            assert not isinstance(_general_chunk(truncated), MatchChunkRequest)
+        for _ in range(400):
+            mutated = bytearray(data)
+            for _ in range(int(rng.integers(1, 3))):
+                mutated[int(rng.integers(len(data)))] = int(rng.choice([0, 0x66, 0x69, 0xFF]))
+            fast = osc_chunks.decode_chunk(bytes(mutated))
+            if fast is not None:
+                _assert_same_chunk(fast, _general_chunk(bytes(mutated)))
+
+
+def test_chunk_datagram_size_limit_still_applies() -> None:
+    data = osc_chunks.encode_chunk(9, 0, np.zeros(1600, np.float32))
+    (item,) = requests_from_datagram(data, max_bytes=4096)
+    assert isinstance(item, ErrorReply)
+    assert item.request_id == 9
+    assert "exceeds the 4096-byte limit" in item.message
+
+
+@pytest.mark.parametrize(
+    ("request_id", "offset", "n", "reason"),
+    [
+        (1, 0, 0, "1 to 1600 samples, got 0"),
+        (1, 0, 1601, "1 to 1600 samples, got 1601"),
+        (2**31, 0, 1, r"request_id = 2147483648 does not fit"),
+        (1, -(2**31) - 1, 1, "offset = -2147483649 does not fit"),
+    ],
+)
+def test_chunk_encoder_refuses(request_id: int, offset: int, n: int, reason: str) -> None:
+    with pytest.raises(OscEncodeError, match=reason):
+        osc_chunks.encode_chunk(request_id, offset, np.zeros(n, np.float32))
 
 
 def test_osc_reply_builders() -> None:
