@@ -129,3 +129,15 @@ def test_process_switch_runs_and_reports(tmp_path) -> None:
     two = result["runs"]["two processes taking turns"]
     assert two["first call of a turn"]["n"] == 2 and two["other calls"]["n"] == 2
     assert "| run | calls | n | p50 ms |" in (out / "process_switch.md").read_text()
+
+
+def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
+    out = tmp_path / "results"
+    argv = ["--floats", "16", "--calls", "2", "--repeats", "2", "--out", str(out)]
+    script = ROOT / "benchmarks" / "osc_chunk_codec.py"
+    subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
+    result = json.loads((out / "osc_chunk_codec.json").read_text())
+    assert result["floats_per_chunk"] == 16
+    assert set(result["per_chunk"]) == {"encode (client)", "decode + parse (server)"}
+    assert all(r["general_us"] > 0 and r["array_us"] > 0 for r in result["per_chunk"].values())
+    assert "| per chunk | general codec us |" in (out / "osc_chunk_codec.md").read_text()
