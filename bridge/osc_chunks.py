@@ -31,9 +31,14 @@ _TAGS_AT = len(_ADDRESS_FIELD)
 _BIG_ENDIAN_F32 = np.dtype(">f4")
 
 
+def _tag_field_len(n_floats: int) -> int:
+    """Bytes of the type tag string ``,ii`` + ``f`` x n: NUL-terminated, padded to 4 bytes."""
+    return (3 + n_floats) // 4 * 4 + 4
+
+
 def _tag_field(n_floats: int) -> bytes:
     tags = b",ii" + b"f" * n_floats
-    return tags + b"\x00" * (4 - len(tags) % 4)
+    return tags + b"\x00" * (_tag_field_len(n_floats) - len(tags))
 
 
 def encode_chunk(request_id: int, offset: int, samples: np.ndarray) -> bytes:
@@ -79,7 +84,7 @@ def decode_chunk(data: bytes) -> MatchChunkRequest | None:
         return None
     if data.count(b"f", _TAGS_AT + 3, end) != n_floats:
         return None
-    pos = _TAGS_AT + len(_tag_field(n_floats))
+    pos = _TAGS_AT + _tag_field_len(n_floats)
     if len(data) != pos + 8 + 4 * n_floats or data[end:pos].strip(b"\x00"):
         return None
     request_id, offset = struct.unpack_from(">ii", data, pos)
