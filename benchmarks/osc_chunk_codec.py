@@ -4,9 +4,10 @@ Per chunk of ``--floats`` samples, the median over ``--repeats`` timed rounds of
 calls each (timed in alternation, so VM drift hits both paths alike):
 
 - client side: build the :class:`OscMessage` and ``encode_message`` it, against ``encode_chunk``;
-- server side: ``decode_packet`` + ``parse_request`` (the path a chunk with an int sample takes,
-  as Max may send), against ``requests_from_datagram`` (the path the server takes, which tries
-  ``decode_chunk`` first).
+- server side: ``decode_packet`` + ``parse_request`` (the general path), against
+  ``requests_from_datagram`` (the path the server takes, which tries ``decode_chunk`` first);
+  once with float samples only, once with every tenth sample an int zero (as Max sends the
+  digital silence of a captured clip).
 
 Usage: python benchmarks/osc_chunk_codec.py [--floats 1600] [--calls 200] [--repeats 15]
 Writes OUT/osc_chunk_codec.{json,md}. Timing lives here, never in tests.
@@ -15,6 +16,7 @@ Writes OUT/osc_chunk_codec.{json,md}. Timing lives here, never in tests.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -40,18 +42,29 @@ def _time_us(fn: Callable[[], object], calls: int) -> float:
 def measure(n_floats: int, calls: int, repeats: int) -> dict[str, dict[str, float]]:
     """Median microseconds per chunk for each path, timed in alternating rounds."""
     samples = np.random.default_rng(0).standard_normal(n_floats).astype(np.float32)
-    datagram = encode_chunk(3, 1600, samples)
+    with_ints: list[float | int] = samples.tolist()
+    with_ints[::10] = [0] * len(with_ints[::10])
+    datagrams = {
+        "decode + parse (server)": encode_chunk(3, 1600, samples),
+        "decode + parse (server), int zeros": encode_message(
+            OscMessage(ADDR_MATCH_CHUNK, (3, 1600, *with_ints))
+        ),
+    }
 
-    def general_decode() -> object:
+    def general_decode(datagram: bytes) -> object:
         return [parse_request(msg) for msg in decode_packet(datagram)]
 
-    pairs = {
+    pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
         "encode (client)": (
             lambda: encode_message(OscMessage(ADDR_MATCH_CHUNK, (3, 1600, *samples.tolist()))),
             lambda: encode_chunk(3, 1600, samples),
         ),
-        "decode + parse (server)": (general_decode, lambda: requests_from_datagram(datagram)),
     }
+    for name, datagram in datagrams.items():
+        pairs[name] = (
+            functools.partial(general_decode, datagram),
+            functools.partial(requests_from_datagram, datagram),
+        )
     result = {}
     for name, (general, array) in pairs.items():
         general()
@@ -94,7 +107,8 @@ def main() -> None:
         f"# OSC chunk codec\n\nCommand: `{result['command']}`\n\n"
         f"- Date: {result['date']}\n- CPU: {result['cpu']}\n"
         f"- One `/patchflow/match/chunk` datagram of {args.floats} float32 samples; median of "
-        f"{args.repeats} rounds of {args.calls} calls, the two paths in alternation.\n\n"
+        f"{args.repeats} rounds of {args.calls} calls, the two paths in alternation. "
+        "*int zeros*: every tenth sample an int 0, as Max sends digital silence.\n\n"
         "| per chunk | general codec us | array codec us | speedup |\n|---|---|---|---|\n"
         f"{rows}\n"
     )

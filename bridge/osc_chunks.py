@@ -8,11 +8,12 @@ times both ways).
 
 They are exact shortcuts, not a second protocol: :func:`encode_chunk` writes the bytes that
 :func:`~patchflow.bridge.osc_codec.encode_message` writes for the same message, and
-:func:`decode_chunk` accepts only a well-formed chunk (address, ``,ii`` then ``f`` tags only,
-1..1600 floats, NUL padding, exact length, id and offset in range) and returns what
-:func:`~patchflow.bridge.osc_protocol.parse_request` returns for it. Anything else (a chunk with
-an int sample, as Max may send, a bundle, a malformed datagram) gives ``None``, and the general
-decoder handles it, with its precise error messages.
+:func:`decode_chunk` accepts only a well-formed chunk (address, ``,ii`` then ``f`` or ``i``
+sample tags, 1..1600 samples, NUL padding, exact length, id and offset in range) and returns
+what :func:`~patchflow.bridge.osc_protocol.parse_request` returns for it. Int samples are taken
+as the protocol takes them (Max sends whole-number samples, the zeros of silence above all, as
+int atoms). Anything else (a string among the samples, a bundle, a malformed datagram) gives
+``None``, and the general decoder handles it, with its precise error messages.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _ADDRESS = ADDR_MATCH_CHUNK.encode("ascii")
 _ADDRESS_FIELD = _ADDRESS + b"\x00" * (4 - len(_ADDRESS) % 4)  # NUL-terminated, 4-byte padded
 _TAGS_AT = len(_ADDRESS_FIELD)
 _BIG_ENDIAN_F32 = np.dtype(">f4")
+_BIG_ENDIAN_I32 = np.dtype(">i4")
 
 
 def _tag_field_len(n_floats: int) -> int:
@@ -47,7 +49,7 @@ def encode_chunk(request_id: int, offset: int, samples: np.ndarray) -> bytes:
     Args:
         request_id: Upload id (int32).
         offset: Index of the first sample in the upload's interleaved buffer (int32).
-        samples: 1 to 1600 samples; cast to float32.
+        samples: 1 to 1600 samples; cast to float32 (and sent as ``f``).
 
     Returns:
         The datagram, byte for byte what ``encode_message`` gives for the same message.
@@ -82,7 +84,8 @@ def decode_chunk(data: bytes) -> MatchChunkRequest | None:
     n_floats = end - _TAGS_AT - 3
     if end < 0 or not 1 <= n_floats <= MAX_CHUNK_FLOATS:
         return None
-    if data.count(b"f", _TAGS_AT + 3, end) != n_floats:
+    n_ints = n_floats - data.count(b"f", _TAGS_AT + 3, end)
+    if n_ints and data.count(b"i", _TAGS_AT + 3, end) != n_ints:
         return None
     pos = _TAGS_AT + _tag_field_len(n_floats)
     if len(data) != pos + 8 + 4 * n_floats or data[end:pos].strip(b"\x00"):
@@ -90,5 +93,9 @@ def decode_chunk(data: bytes) -> MatchChunkRequest | None:
     request_id, offset = struct.unpack_from(">ii", data, pos)
     if request_id < 0 or offset < 0:
         return None
-    samples = np.frombuffer(data, _BIG_ENDIAN_F32, n_floats, pos + 8).astype(np.float32)
+    raw = np.frombuffer(data, _BIG_ENDIAN_F32, n_floats, pos + 8)
+    samples = raw.astype(np.float32)
+    if n_ints:
+        is_int = np.frombuffer(data, np.uint8, n_floats, _TAGS_AT + 3) == ord("i")
+        samples[is_int] = raw.view(_BIG_ENDIAN_I32)[is_int]
     return MatchChunkRequest(request_id=request_id, offset=offset, samples=samples)

@@ -138,6 +138,10 @@ def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
     subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
     result = json.loads((out / "osc_chunk_codec.json").read_text())
     assert result["floats_per_chunk"] == 16
-    assert set(result["per_chunk"]) == {"encode (client)", "decode + parse (server)"}
+    assert set(result["per_chunk"]) == {
+        "encode (client)",
+        "decode + parse (server)",
+        "decode + parse (server), int zeros",
+    }
     assert all(r["general_us"] > 0 and r["array_us"] > 0 for r in result["per_chunk"].values())
     assert "| per chunk | general codec us |" in (out / "osc_chunk_codec.md").read_text()

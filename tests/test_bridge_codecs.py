@@ -399,7 +399,6 @@ def test_chunk_codec_equals_the_general_codec() -> None:
 @pytest.mark.parametrize(
     ("data", "general"),
     [
-        (encode_message(OscMessage("/patchflow/match/chunk", (3, 0, 0.5, 1))), "request"),
         (encode_message(OscMessage("/patchflow/match/chunk", (-3, 0, 0.5))), "error"),
         (encode_message(OscMessage("/patchflow/match/chunk", (3, -1, 0.5))), "error"),
         (encode_message(OscMessage("/patchflow/match/chunk", (3, 0))), "error"),
@@ -413,7 +412,6 @@ def test_chunk_codec_equals_the_general_codec() -> None:
         (encode_bundle([OscMessage("/patchflow/match/chunk", (3, 0, 0.5))]), "request"),
     ],
     ids=[
-        "int-sample",
         "negative-id",
         "negative-offset",
         "no-samples",
@@ -434,6 +432,24 @@ def test_chunk_decoder_leaves_the_rest_to_the_general_path(data: bytes, general:
     else:
         assert isinstance(item, ErrorReply)
         assert str(expected.args[0]).split(" (")[0] in item.message
+
+
+def test_chunk_decoder_takes_int_samples_as_the_protocol_does() -> None:
+    """Max sends whole-number samples as int atoms: the same floats as the general path."""
+    rng = np.random.default_rng(13)
+    ints = [0, 1, -1, 16_777_217, 2**31 - 1, -(2**31)]
+    for n in (1, 2, 5, 1600):
+        values: list[float | int] = rng.standard_normal(n).astype(np.float32).tolist()
+        for k in rng.choice(n, size=min(n, 4), replace=False):
+            values[k] = int(rng.choice(ints))
+        data = encode_message(OscMessage("/patchflow/match/chunk", (8, 16, *values)))
+        fast = osc_chunks.decode_chunk(data)
+        assert fast is not None
+        _assert_same_chunk(fast, _general_chunk(data))
+    only_ints = encode_message(OscMessage("/patchflow/match/chunk", (8, 0, 0, 0, 1)))
+    fast = osc_chunks.decode_chunk(only_ints)
+    assert fast is not None
+    np.testing.assert_array_equal(fast.samples, [0.0, 0.0, 1.0])
 
 
 def test_chunk_decoder_never_disagrees_with_the_general_path() -> None:

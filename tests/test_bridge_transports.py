@@ -224,6 +224,24 @@ def test_osc_chunk_holes_then_resend(server: BridgeServer) -> None:
         assert params.args[0] == 30
 
 
+def test_osc_upload_with_int_samples_as_max_sends_them(server: BridgeServer) -> None:
+    """Whole-number samples arrive as int atoms (silence as 0, a full-scale 1): read as floats."""
+    audio = tone(0.5, seconds=0.5)
+    audio[0, :2000] = 0.0
+    audio[0, 5000] = 1.0
+    atoms: list[float | int] = [int(v) if v in (0.0, 1.0) else v for v in audio[0].tolist()]
+    with osc_client(server) as client:
+        client.send(OscMessage("/patchflow/match/begin", (31, 16000, 1, audio.shape[1])))
+        for offset in range(0, len(atoms), 1600):
+            chunk = (31, offset, *atoms[offset : offset + 1600])
+            client.send(OscMessage("/patchflow/match/chunk", chunk))
+        client.send(OscMessage("/patchflow/match/end", (31,)))
+        params = client.wait_for(lambda m: m.address == "/patchflow/params")
+    assert params.args[0] == 31
+    assert params.args[1] == 1.0  # the fake engine's first value is the peak: the int 1
+    assert params.args[2] == pytest.approx(0.25)  # 0.5 s of the 2 s limit: every sample arrived
+
+
 def test_osc_fixed_reply_port(engine: FakeEngine) -> None:
     with OscClient(("127.0.0.1", 9), timeout_s=TIMEOUT_S) as client:
         reply_port = client.address[1]
