@@ -119,24 +119,26 @@ def test_bridge_latency_skips_the_reference_without_a_run(bench: ModuleType) -> 
     assert clip.shape == (1, 22050) and clip.dtype.name == "float32"
 
 
+def _run_benchmark(name: str, argv: list[str], out: Path) -> tuple[dict, str]:
+    """Run ``benchmarks/NAME.py`` writing to ``out``; its JSON result and markdown table."""
+    script = ROOT / "benchmarks" / f"{name}.py"
+    cmd = [sys.executable, str(script), *argv, "--out", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return json.loads((out / f"{name}.json").read_text()), (out / f"{name}.md").read_text()
+
+
 def test_process_switch_runs_and_reports(tmp_path) -> None:
-    out = tmp_path / "results"
-    argv = ["--megabytes", "4", "--turns", "1", "--block", "3", "--out", str(out)]
-    script = ROOT / "benchmarks" / "process_switch.py"
-    subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
-    result = json.loads((out / "process_switch.json").read_text())
+    argv = ["--megabytes", "4", "--turns", "1", "--block", "3"]
+    result, table = _run_benchmark("process_switch", argv, tmp_path / "results")
     assert set(result["runs"]) == {"one process (control)", "two processes taking turns"}
     two = result["runs"]["two processes taking turns"]
     assert two["first call of a turn"]["n"] == 2 and two["other calls"]["n"] == 2
-    assert "| run | calls | n | p50 ms |" in (out / "process_switch.md").read_text()
+    assert "| run | calls | n | p50 ms |" in table
 
 
 def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
-    out = tmp_path / "results"
-    argv = ["--floats", "16", "--calls", "2", "--repeats", "2", "--out", str(out)]
-    script = ROOT / "benchmarks" / "osc_chunk_codec.py"
-    subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
-    result = json.loads((out / "osc_chunk_codec.json").read_text())
+    argv = ["--floats", "16", "--calls", "2", "--repeats", "2"]
+    result, table = _run_benchmark("osc_chunk_codec", argv, tmp_path / "results")
     assert result["floats_per_chunk"] == 16
     assert set(result["per_chunk"]) == {
         "encode (client)",
@@ -144,4 +146,4 @@ def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
         "decode + parse (server), int zeros",
     }
     assert all(r["general_us"] > 0 and r["array_us"] > 0 for r in result["per_chunk"].values())
-    assert "| per chunk | general codec us |" in (out / "osc_chunk_codec.md").read_text()
+    assert "| per chunk | general codec us |" in table
