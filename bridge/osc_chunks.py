@@ -23,24 +23,19 @@ import struct
 import numpy as np
 
 from patchflow.bridge.messages import MatchChunkRequest
-from patchflow.bridge.osc_codec import INT32_MAX, INT32_MIN, OscEncodeError
+from patchflow.bridge.osc_codec import INT32_MAX, INT32_MIN, OscEncodeError, padded_len
 from patchflow.bridge.osc_protocol import ADDR_MATCH_CHUNK, MAX_CHUNK_FLOATS
 
 _ADDRESS = ADDR_MATCH_CHUNK.encode("ascii")
-_ADDRESS_FIELD = _ADDRESS + b"\x00" * (4 - len(_ADDRESS) % 4)  # NUL-terminated, 4-byte padded
+_ADDRESS_FIELD = _ADDRESS.ljust(padded_len(len(_ADDRESS)), b"\x00")
 _TAGS_AT = len(_ADDRESS_FIELD)
 _BIG_ENDIAN_F32 = np.dtype(">f4")
 _BIG_ENDIAN_I32 = np.dtype(">i4")
 
 
-def _tag_field_len(n_floats: int) -> int:
-    """Bytes of the type tag string ``,ii`` + ``f`` x n: NUL-terminated, padded to 4 bytes."""
-    return (3 + n_floats) // 4 * 4 + 4
-
-
 def _tag_field(n_floats: int) -> bytes:
     tags = b",ii" + b"f" * n_floats
-    return tags + b"\x00" * (_tag_field_len(n_floats) - len(tags))
+    return tags.ljust(padded_len(len(tags)), b"\x00")
 
 
 def encode_chunk(request_id: int, offset: int, samples: np.ndarray) -> bytes:
@@ -87,7 +82,7 @@ def decode_chunk(data: bytes) -> MatchChunkRequest | None:
     n_ints = n_floats - data.count(b"f", _TAGS_AT + 3, end)
     if n_ints and data.count(b"i", _TAGS_AT + 3, end) != n_ints:
         return None
-    pos = _TAGS_AT + _tag_field_len(n_floats)
+    pos = _TAGS_AT + padded_len(3 + n_floats)
     if len(data) != pos + 8 + 4 * n_floats or data[end:pos].strip(b"\x00"):
         return None
     request_id, offset = struct.unpack_from(">ii", data, pos)

@@ -179,7 +179,7 @@ def _check_tags(tags: str, args: tuple[object, ...]) -> None:
 # Encoding
 
 
-def _padded_len(n_bytes: int) -> int:
+def padded_len(n_bytes: int) -> int:
     """Length of ``n_bytes`` of string data plus its NUL terminator and padding to 4 bytes."""
     return (n_bytes // 4 + 1) * 4
 
@@ -188,7 +188,7 @@ def _osc_string(text: str, what: str) -> bytes:
     raw = text.encode("utf-8")
     if b"\x00" in raw:
         raise OscEncodeError(f"{what} contains a NUL character")
-    return raw + b"\x00" * (_padded_len(len(raw)) - len(raw))
+    return raw + b"\x00" * (padded_len(len(raw)) - len(raw))
 
 
 def _encode_run(tag: str, values: list[object], first_index: int) -> bytes:
@@ -266,12 +266,10 @@ def max_chunk_floats(
 
     def size(n: int) -> int:
         return (
-            _padded_len(address_len)
-            + _padded_len(1 + n_leading_ints + n)
-            + 4 * (n_leading_ints + n)
+            padded_len(address_len) + padded_len(1 + n_leading_ints + n) + 4 * (n_leading_ints + n)
         )
 
-    n = max(0, (max_bytes - _padded_len(address_len) - 4 * n_leading_ints) // 5 + 4)
+    n = max(0, (max_bytes - padded_len(address_len) - 4 * n_leading_ints) // 5 + 4)
     while n > 0 and size(n) > max_bytes:
         n -= 1
     return n
@@ -285,7 +283,7 @@ def _read_string(data: bytes, pos: int, what: str) -> tuple[str, int]:
     end = data.find(b"\x00", pos)
     if end < 0:
         raise OscDecodeError(f"{what} at byte {pos} is not NUL-terminated (truncated datagram?)")
-    new_pos = pos + _padded_len(end - pos)
+    new_pos = pos + padded_len(end - pos)
     if new_pos > len(data):
         raise OscDecodeError(
             f"padding of {what} at byte {pos} runs past the end of the {len(data)}-byte datagram"
