@@ -394,12 +394,12 @@ class MacroLearn:
         learned = None
         with self._lock:
             if self._learning is not None:
-                index = self._learning
+                armed = self._learning
                 self._learning = None
-                self._bindings = {k: v for k, v in self._bindings.items() if v != index}
-                self._bindings[key] = index
-                learned = MacroBinding(index=index, channel=key[0], controller=key[1])
-                logger.info("MIDI learn: CC%d on channel %d -> macro %d", key[1], key[0], index)
+                self._bindings = {k: v for k, v in self._bindings.items() if v != armed}
+                self._bindings[key] = armed
+                learned = MacroBinding(index=armed, channel=key[0], controller=key[1])
+                logger.info("MIDI learn: CC%d on channel %d -> macro %d", key[1], key[0], armed)
             index = self._bindings.get(key)
         if index is None:
             return MacroInput(learned=learned)

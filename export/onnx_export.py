@@ -50,6 +50,8 @@ def export_graph(
             external_data=False,
             verbose=False,
         )
+    if program is None:
+        raise RuntimeError("torch.onnx.export returned no program")
     model = program.model_proto
     for inp in model.graph.input:
         dim0 = inp.type.tensor_type.shape.dim[0] if inp.type.tensor_type.shape.dim else None

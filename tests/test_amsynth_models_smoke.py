@@ -4,35 +4,73 @@ The whole chain the shipped amsynth model went through, in miniature: render a t
 test set, train the three presets, evaluate them with the real-synth metrics (re-rendered by
 amsynth), export the best CNF with a fused sampler, evaluate the bundle, write the table, the
 plot and the figure; then a rerun of the same command does no work again (resumable).
+
+The script's ``patchflow`` verbs run in this process (``patchflow.cli.main``) instead of one
+subprocess each, so torch is imported once for the whole chain.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
-import subprocess
+import logging
+import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from patchflow.cli import main as patchflow_main
+
 ROOT = Path(__file__).resolve().parents[1]
-AMSYNTH = Path("/usr/lib/vst/amsynth_vst.so")
 
-pytestmark = [
-    pytest.mark.amsynth,
-    pytest.mark.skipif(not AMSYNTH.exists(), reason="amsynth VST2 not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("dawdreamer") is None, reason="dawdreamer not installed"
-    ),
-    pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed"),
-]
+pytestmark = [pytest.mark.amsynth, pytest.mark.needs("amsynth")]
 
 
-def test_amsynth_models_script_end_to_end(tmp_path: Path) -> None:
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, list[list[str]]]]:
+    """benchmarks/amsynth_models.py with its verbs run in process; the list records each call."""
+    spec = importlib.util.spec_from_file_location(
+        "_bench_amsynth_models", ROOT / "benchmarks" / "amsynth_models.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    calls: list[list[str]] = []
+
+    def in_process(*args: str, log: Path | None = None) -> str:
+        calls.append(list(args))
+        with contextlib.ExitStack() as stack:
+            if log is not None:  # like the script: the verb's output and log lines to the file
+                stream = stack.enter_context(open(log, "a"))
+                stack.enter_context(contextlib.redirect_stdout(stream))
+                handler = logging.StreamHandler(stream)
+                handler.setFormatter(
+                    logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+                )
+                root = logging.getLogger()
+                root.addHandler(handler)
+                stack.callback(root.removeHandler, handler)
+            assert patchflow_main(list(args)) == 0, args
+        return shlex.join(["patchflow", *args])
+
+    try:
+        spec.loader.exec_module(module)
+        monkeypatch.setattr(module, "patchflow", in_process)
+        yield module, calls
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_amsynth_models_script_end_to_end(
+    tmp_path: Path, bench: tuple[ModuleType, list[list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, calls = bench
     argv = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "amsynth_models.py"),
+        "amsynth_models.py",
         "--data", str(tmp_path / "train.h5"),
         "--test", str(tmp_path / "test.h5"),
         "--runs-dir", str(tmp_path / "runs"),
@@ -44,8 +82,12 @@ def test_amsynth_models_script_end_to_end(tmp_path: Path) -> None:
         "--out", str(tmp_path / "bundle"),
         "--results", str(tmp_path / "results"),
     ]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert module.main() == 0
+    verbs = [c[0] for c in calls]
+    # 2 renders, 3 trainings, 5 evaluations of runs, 2 exports, 2 evaluations of the bundles
+    assert sorted(set(verbs)) == ["dataset", "evaluate", "export", "train"]
+    assert verbs.count("train") == 3 and verbs.count("export") == 2
     results = tmp_path / "results"
     report = json.loads((results / "amsynth_models.json").read_text())
     assert report["shipped"]["preset"] in ("ast-cnf-param2tok", "ast-cnf-mlp")
@@ -77,6 +119,6 @@ def test_amsynth_models_script_end_to_end(tmp_path: Path) -> None:
     for name in ("amsynth_models.png", "amsynth_reconstructions.png"):
         assert (results / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    again = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert "+ patchflow" not in again.stdout, "a rerun repeats no finished step"
+    calls.clear()
+    assert module.main() == 0
+    assert calls == [], "a rerun repeats no finished step"

@@ -1,13 +1,14 @@
-"""Smoke test of benchmarks/bridge_latency.py on a tiny bundle: it runs and writes its report.
+"""Smoke tests of the benchmark scripts at tiny sizes: each runs and writes its report.
 
-Timing is never asserted; only the shape of the result.
+Each script's ``main`` runs in this process (no subprocess importing everything again);
+bridge_latency.py uses the session's tiny bundle (tests/conftest.py). Timing is never asserted;
+only the shape of the result.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,61 +16,34 @@ from types import ModuleType
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
-from patchflow.export.bundle_writer import ExportOptions, export_model  # noqa: E402
-from patchflow.features import FeatureConfig, FeatureStats  # noqa: E402
-from patchflow.nn.models import build_model  # noqa: E402
-from patchflow.synths.kosc import kosc_spec  # noqa: E402
-from patchflow.train.checkpoint import save_checkpoint  # noqa: E402
-from patchflow.train.config import preset_config  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def bench() -> Iterator[ModuleType]:
+def _load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/NAME.py`` as a module (registered in sys.modules while in use)."""
     spec = importlib.util.spec_from_file_location(
-        "_bench_bridge_latency", ROOT / "benchmarks" / "bridge_latency.py"
+        f"_bench_{name}", ROOT / "benchmarks" / f"{name}.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> tuple[Path, Path]:
-    """A tiny k-osc flow model as a bundle and as a run directory with its checkpoint."""
-    torch.manual_seed(0)
-    config = preset_config("cnf-param2tok", "tiny")
-    model = build_model(config.model, kosc_spec(4), FeatureConfig()).eval()
-    stats = FeatureStats.identity(model.feature_config)
-    root = tmp_path_factory.mktemp("bench")
-    bundle = export_model(
-        model,
-        root / "kosc-tiny",
-        stats=stats,
-        inputs=torch.randn(4, 1, 513),
-        options=ExportOptions(macros=4),
-    )
-    run_dir = root / "run"
-    run_dir.mkdir()
-    save_checkpoint(
-        run_dir / "best.pt",
-        model=model,
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-        step=0,
-        config=config,
-        stats=stats,
-        metrics={},
-        state={},
-    )
-    return bundle, run_dir
+def bench() -> Iterator[ModuleType]:
+    module = _load_benchmark("bridge_latency")
+    try:
+        yield module
+    finally:
+        del sys.modules[module.__name__]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_kosc4) -> tuple[Path, Path]:
+    """The session's tiny k-osc flow model as a bundle and as a run directory (conftest.py)."""
+    return tiny_kosc4.bundle, tiny_kosc4.run_dir
 
 
 def test_bridge_latency_runs_and_reports(bench: ModuleType, tiny_run, tmp_path, capsys) -> None:
@@ -119,26 +93,32 @@ def test_bridge_latency_skips_the_reference_without_a_run(bench: ModuleType) -> 
     assert clip.shape == (1, 22050) and clip.dtype.name == "float32"
 
 
-def _run_benchmark(name: str, argv: list[str], out: Path) -> tuple[dict, str]:
-    """Run ``benchmarks/NAME.py`` writing to ``out``; its JSON result and markdown table."""
-    script = ROOT / "benchmarks" / f"{name}.py"
-    cmd = [sys.executable, str(script), *argv, "--out", str(out)]
-    subprocess.run(cmd, check=True, capture_output=True)
+def _run_benchmark(
+    name: str, argv: list[str], out: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict, str]:
+    """Run ``benchmarks/NAME.py``'s ``main`` in this process, writing to ``out``; its JSON
+    result and markdown table."""
+    module = _load_benchmark(name)
+    try:
+        monkeypatch.setattr(sys, "argv", [f"{name}.py", *argv, "--out", str(out)])
+        module.main()
+    finally:
+        del sys.modules[module.__name__]
     return json.loads((out / f"{name}.json").read_text()), (out / f"{name}.md").read_text()
 
 
-def test_process_switch_runs_and_reports(tmp_path) -> None:
+def test_process_switch_runs_and_reports(tmp_path, monkeypatch) -> None:
     argv = ["--megabytes", "4", "--turns", "1", "--block", "3"]
-    result, table = _run_benchmark("process_switch", argv, tmp_path / "results")
+    result, table = _run_benchmark("process_switch", argv, tmp_path / "results", monkeypatch)
     assert set(result["runs"]) == {"one process (control)", "two processes taking turns"}
     two = result["runs"]["two processes taking turns"]
     assert two["first call of a turn"]["n"] == 2 and two["other calls"]["n"] == 2
     assert "| run | calls | n | p50 ms |" in table
 
 
-def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
+def test_osc_chunk_codec_runs_and_reports(tmp_path, monkeypatch) -> None:
     argv = ["--floats", "16", "--calls", "2", "--repeats", "2"]
-    result, table = _run_benchmark("osc_chunk_codec", argv, tmp_path / "results")
+    result, table = _run_benchmark("osc_chunk_codec", argv, tmp_path / "results", monkeypatch)
     assert result["floats_per_chunk"] == 16
     assert set(result["per_chunk"]) == {
         "encode (client)",
@@ -147,3 +127,26 @@ def test_osc_chunk_codec_runs_and_reports(tmp_path) -> None:
     }
     assert all(r["general_us"] > 0 and r["array_us"] > 0 for r in result["per_chunk"].values())
     assert "| per chunk | general codec us |" in table
+
+
+def test_hostile_load_runs_and_reports(tiny_kosc4, tmp_path) -> None:
+    """benchmarks/hostile_load.py at a tiny size against a real `patchflow serve`: every refused
+    input gets its error reply, no match is lost or misrouted, and the server survives."""
+    module = _load_benchmark("hostile_load")
+    out = tmp_path / "results"
+    argv = ["--model", str(tiny_kosc4.bundle), "--osc-inputs", "60", "--zmq-inputs", "30"]
+    argv += ["--clients", "2", "--matches", "2", "--load-hostile", "10", "--out", str(out)]
+    try:
+        status = module.main(argv)
+    finally:
+        del sys.modules[module.__name__]
+    result = json.loads((out / "hostile_load.json").read_text())
+    assert status == 0 and result["crashes"] == 0
+    alone, during = result["hostile"]["alone"], result["hostile"]["during load"]
+    assert (alone["sent"], during["sent"]) == (90, 10)
+    assert alone["missing_replies"] == during["missing_replies"] == 0
+    assert alone["error_replies"] == 90 and alone["failed_probes"] == 0
+    load = result["load"]
+    assert (load["matches"], load["replies"], load["lost"], load["misrouted"]) == (4, 4, 0, 0)
+    assert load["p50_ms"] > 0 and result["memory_mb"]["peak"] >= result["memory_mb"]["before"] > 0
+    assert "| hostile, alone | 90 |" in (out / "hostile_load.md").read_text()

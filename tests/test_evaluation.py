@@ -2,7 +2,7 @@
 
 Known answers without trained models first (true and permuted k-osc parameters, summary
 intervals, written files), then real round trips through the CLI with tiny models trained for
-a few steps (skipped when the training code is missing), then the two benchmark scripts at
+a few steps, then the two benchmark scripts at
 tiny settings and their decision rules on made-up numbers.
 """
 
@@ -185,7 +185,7 @@ class _FakeCheckpoint:
 
 
 def test_predict_run_noise_is_independent_of_the_batch_size() -> None:
-    torch = pytest.importorskip("torch")
+    import torch
 
     class FakeFlow(torch.nn.Module):
         """``sample`` returns its noise plus the mean of the standardised features."""
@@ -214,7 +214,7 @@ def test_predict_run_noise_is_independent_of_the_batch_size() -> None:
 
 
 def test_predict_run_regression() -> None:
-    torch = pytest.importorskip("torch")
+    import torch
 
     class FakeRegression(torch.nn.Module):
         def __init__(self) -> None:
@@ -276,7 +276,6 @@ def test_finish_evaluation_writes_everything(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """Tiny k-osc (k=2) CNF and FFN runs trained for 4 steps, and a 32-item test set."""
-    pytest.importorskip("patchflow.train.checkpoint")
     root = tmp_path_factory.mktemp("tiny")
     out = {"data": root / "test.h5"}
     assert (
@@ -515,7 +514,6 @@ def test_few_step_choice_known_answer(few_step: ModuleType) -> None:
 
 @pytest.mark.slow
 def test_benchmark_scripts_tiny(tmp_path: Path) -> None:
-    pytest.importorskip("patchflow.train.checkpoint")
     results = tmp_path / "results"
     repro_cmd = [
         sys.executable,

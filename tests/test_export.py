@@ -9,20 +9,19 @@ import sys
 import textwrap
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-from patchflow.bundle import BundleError, load_bundle  # noqa: E402
-from patchflow.export.bundle_writer import ExportOptions, export_model  # noqa: E402
-from patchflow.features import FeatureConfig, FeatureStats  # noqa: E402
-from patchflow.inference import Predictor  # noqa: E402
-from patchflow.nn.models import build_model  # noqa: E402
-from patchflow.spec import spec_from_dict  # noqa: E402
-from patchflow.synths.kosc import kosc_spec  # noqa: E402
-from patchflow.train.config import PRESETS, preset_config  # noqa: E402
+from patchflow.bundle import BundleError, load_bundle
+from patchflow.export.bundle_writer import ExportOptions, export_model
+from patchflow.features import FeatureConfig, FeatureStats
+from patchflow.inference import Predictor
+from patchflow.nn.models import build_model
+from patchflow.spec import spec_from_dict
+from patchflow.synths.kosc import kosc_spec
+from patchflow.train.config import PRESETS, preset_config
 
 TOY_PARAMS = [
     {"name": "cutoff_hz", "kind": "continuous", "min": 20, "max": 8000, "unit": "Hz",

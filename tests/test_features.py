@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+import torch
 
 from patchflow.dsp import hann_window, mel_filterbank, resample
 from patchflow.features import FeatureConfig, FeatureExtractor, FeatureStats, RunningStats
-
-torch = pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize(

@@ -55,3 +55,42 @@ def test_synths_lists_every_registered_synth():
     assert result.returncode == 0, result.stderr
     for name in ("kosc:", "amsynth:", "surge_simple:", "osc1_freq_hz"):
         assert name in result.stdout
+
+
+def test_parser_has_every_verb_and_a_broken_verb_is_an_error(monkeypatch):
+    """No verb is silently dropped: every module in COMMANDS is a subcommand, and one that fails
+    to import stops the CLI with the import error instead of vanishing from --help."""
+    from patchflow import cli
+
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert set(sub.choices) == set(cli.COMMANDS)
+    monkeypatch.setitem(cli.COMMANDS, "broken", "patchflow.commands.no_such_verb")
+    with pytest.raises(ModuleNotFoundError, match="no_such_verb"):
+        cli.build_parser()
+
+
+def test_a_missing_required_part_fails_and_an_optional_one_skips(pytester, monkeypatch):
+    """tests/conftest.py: ``needs("part")`` skips with the reason, but fails when the part is
+    named in PATCHFLOW_REQUIRE (what scripts/test.sh sets), so CI cannot pass by skipping."""
+    conftest = (ROOT / "tests" / "conftest.py").read_text()
+    pytester.makeconftest(conftest + '\nPARTS["absent"] = lambda: "not on this machine"\n')
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.needs("absent")
+        def test_needs_it():
+            pass
+        """
+    )
+    monkeypatch.delenv("PATCHFLOW_REQUIRE", raising=False)
+    optional = pytester.runpytest_subprocess("-ra")
+    optional.assert_outcomes(skipped=1)
+    optional.stdout.fnmatch_lines(["*optional part absent is missing: not on this machine*"])
+    monkeypatch.setenv("PATCHFLOW_REQUIRE", "absent")
+    required = pytester.runpytest_subprocess("-ra")
+    required.assert_outcomes(errors=1)
+    required.stdout.fnmatch_lines(["*required part absent is missing: not on this machine*"])
+    monkeypatch.setenv("PATCHFLOW_REQUIRE", "absnet")
+    assert pytester.runpytest_subprocess().ret != 0  # a misspelt part is a usage error

@@ -1,17 +1,18 @@
 """Real renders of the amsynth VST2 through DawDreamer (Debian package ``amsynth``).
 
-Skipped when ``/usr/lib/vst/amsynth_vst.so`` or dawdreamer is missing. One plugin instance is
-shared by the module (loading takes about half a second).
+Needs ``/usr/lib/vst/amsynth_vst.so`` and dawdreamer (a required part in CI, see
+tests/conftest.py). One plugin instance is shared by the module (loading takes about half a
+second).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -31,19 +32,8 @@ from patchflow.synths.hosts import PluginLoadError
 from patchflow.synths.plugin import PluginSpecError, PluginSynth
 from patchflow.synths.plugin_spec import check_spec, draft_spec
 
-h5py = pytest.importorskip("h5py")
-
 AMSYNTH = Path("/usr/lib/vst/amsynth_vst.so")
-pytestmark = [
-    pytest.mark.amsynth,
-    pytest.mark.skipif(
-        not AMSYNTH.exists(), reason="amsynth VST2 not installed (apt install amsynth)"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("dawdreamer") is None,
-        reason="dawdreamer not installed (pip install dawdreamer)",
-    ),
-]
+pytestmark = [pytest.mark.amsynth, pytest.mark.needs("amsynth")]
 
 AMSYNTH_PARAMS = {
     "amp_attack", "amp_decay", "amp_sustain", "amp_release", "osc1_waveform", "filter_attack",
@@ -67,6 +57,18 @@ def synth(spec):
     s = PluginSynth(spec)
     yield s
     s.close()
+
+
+def test_with_block_closes_the_plugin_once(spec):
+    """``with`` releases the plug-in on the way out; a closed synth refuses to render."""
+    with PluginSynth(spec) as s:
+        cleanup = s.host._tmp.name
+        assert s.render(spec.sample(np.random.default_rng(0), 1)).shape[0] == 1
+        assert Path(cleanup).exists()
+    assert not Path(cleanup).exists(), "the host's temporary folder is removed"
+    s.close()  # closing again does nothing
+    with pytest.raises(RuntimeError, match="closed"):
+        s.render(spec.sample(np.random.default_rng(0), 1))
 
 
 def test_plugin_parameters_are_listed(synth):

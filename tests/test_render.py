@@ -7,10 +7,9 @@ import subprocess
 import sys
 import time
 
+import h5py
 import numpy as np
 import pytest
-
-pytest.importorskip("h5py")
 
 from patchflow.data.dataset import DatasetError, SynthDataset
 from patchflow.data.render import RenderConfig, RenderError, render_dataset
@@ -51,7 +50,6 @@ def test_layout_and_contents(tmp_path):
     # params are stored as float32, so the re-rendered phase drifts by ~1e-4 over 1024 samples
     np.testing.assert_allclose(KOsc(k=3).render_encoded(ds.params), ds.audio, atol=1e-3)
     np.testing.assert_allclose(ds.stats.mean[0], ds.features.mean(axis=0)[0], atol=1e-5)
-    import h5py
 
     with h5py.File(path) as f:
         assert f["features"].chunks is not None
@@ -100,7 +98,6 @@ def test_resume_with_different_settings_is_refused(tmp_path):
 def test_missing_or_foreign_file(tmp_path):
     with pytest.raises(DatasetError, match="no such dataset"):
         SynthDataset.load(tmp_path / "nope.h5")
-    import h5py
 
     with h5py.File(tmp_path / "x.h5", "w") as f:
         f["a"] = 1

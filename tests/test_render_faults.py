@@ -11,14 +11,13 @@ import logging
 import os
 import time
 
+import h5py
 import numpy as np
 import pytest
 
 from patchflow.data.render import RenderConfig, RenderError, item_rng, render_chunk, render_dataset
 from patchflow.data.workers import WorkerInitError, WorkerPool
 from patchflow.synths.kosc import KOsc
-
-h5py = pytest.importorskip("h5py")
 
 POISON_ITEM = 3
 

@@ -56,7 +56,7 @@ def _coerce(hint: Any, value: Any) -> Any:
         if value is None:
             return None
         return _coerce(args[0], value) if len(args) == 1 else value
-    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return from_dict(hint, value)
     if origin is tuple and isinstance(value, list):
         return tuple(value)

@@ -12,6 +12,9 @@ from patchflow.features import LOG_FLOOR, FeatureConfig, FeatureExtractor
 class TorchFeatures(nn.Module):
     """Audio ``(N, C, T)`` to features ``(N, *config.shape)`` on any device, differentiable."""
 
+    window: torch.Tensor  # buffers
+    mel_fb: torch.Tensor
+
     def __init__(self, config: FeatureConfig, arrays: dict[str, np.ndarray] | None = None) -> None:
         super().__init__()
         self.config = config

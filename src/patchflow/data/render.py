@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -210,7 +211,7 @@ def _chunk_path(parts: Path, index: int) -> Path:
 
 def _save_chunk(path: Path, chunk: Chunk) -> None:
     tmp = path.with_suffix(".tmp.npz")
-    arrays = {
+    arrays: dict[str, Any] = {
         "params": chunk.params,
         "native": chunk.native,
         "features": chunk.features,

@@ -7,12 +7,15 @@ modulated by its own conditioning vector: MLP(encoder token ``i`` ‖ time encod
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
 from patchflow.nn.config import FieldConfig
 from patchflow.nn.embeddings import ConditionEmbedder, TimeEncoding
 from patchflow.nn.layers import Attention, Mlp
+from patchflow.nn.tokenizers import FixedTokenizer, Param2Tok
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -41,7 +44,9 @@ class DiTBlock(nn.Module):
 class DiT(nn.Module):
     """Transformer vector field ``v(x, t, cond)``; ``tokenizer`` maps parameters to tokens."""
 
-    def __init__(self, config: FieldConfig, tokenizer: nn.Module, d_cond: int) -> None:
+    def __init__(
+        self, config: FieldConfig, tokenizer: FixedTokenizer | Param2Tok, d_cond: int
+    ) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.depth = config.depth
@@ -63,8 +68,9 @@ class DiT(nn.Module):
         self.c_embedder.apply(_basic_init)
         # Zero-out adaLN modulation layers in DiT blocks (each block starts as the identity):
         for block in self.blocks:
-            nn.init.zeros_(block.adaLN_modulation[-1].weight)
-            nn.init.zeros_(block.adaLN_modulation[-1].bias)
+            last = cast(nn.Linear, cast(nn.Sequential, block.adaLN_modulation)[-1])
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         h = self.tokenizer.tokenize(x)  # (B, K, D)

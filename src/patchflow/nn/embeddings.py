@@ -17,6 +17,8 @@ class TimeEncoding(nn.Module):
     ``dim / 2`` sines at frequencies ``1 / 10000^(j / (dim / 2))``.
     """
 
+    freqs: torch.Tensor  # buffer
+
     def __init__(self, kind: str = "scalar", dim: int = 256) -> None:
         super().__init__()
         if kind not in ("scalar", "sinusoidal"):

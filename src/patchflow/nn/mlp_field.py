@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -41,8 +43,9 @@ class MLPField(nn.Module):
     def initialize_weights(self) -> None:
         # Zero-out adaLN modulation layers (each block starts as the identity):
         for block in self.blocks:
-            nn.init.zeros_(block.adaLN_modulation[-1].weight)
-            nn.init.zeros_(block.adaLN_modulation[-1].bias)
+            last = cast(nn.Linear, cast(nn.Sequential, block.adaLN_modulation)[-1])
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         h = self.proj_in(x)  # (B, W)

@@ -22,6 +22,9 @@ class FixedTokenizer(nn.Module):
     equivariant backbone the field is exactly equivariant to permutations of the slots.
     """
 
+    rest_index: torch.Tensor  # buffers
+    inverse: torch.Tensor
+
     def __init__(self, spec: SynthSpec, d_model: int) -> None:
         super().__init__()
         groups = list(spec.symmetry_groups().values())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -50,7 +51,8 @@ class Synth(Protocol):
 
     ``render(params, notes)`` takes native parameter values ``(N, P)`` in spec order (categorical
     as choice index) and one note per item (``None``: the spec's notes), and returns float32 audio
-    ``(N, channels, num_samples)`` at ``sample_rate``.
+    ``(N, channels, num_samples)`` at ``sample_rate``. ``close()`` releases what the synth holds
+    (a plug-in instance, temporary files); ``with synth:`` closes it on the way out.
     """
 
     spec: SynthSpec
@@ -59,3 +61,40 @@ class Synth(Protocol):
     num_samples: int
 
     def render(self, params: np.ndarray, notes: Sequence[Note] | None = None) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Synth: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+_S = TypeVar("_S", bound="Closing")
+
+
+class Closing:
+    """Mixin for synths: ``close()`` (a no-op here) and context-manager support.
+
+    Example:
+        >>> with create_synth("amsynth") as synth:  # the plug-in is released on the way out
+        ...     audio = synth.render(native)
+    """
+
+    def close(self) -> None:
+        """Release what the synth holds; calling it again does nothing."""
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

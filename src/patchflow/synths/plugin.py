@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from patchflow.spec import Param, SynthSpec
-from patchflow.synths.base import Note, notes_for
+from patchflow.synths.base import Closing, Note, notes_for
 from patchflow.synths.hosts import (
     PluginHost,
     PluginLoadError,
@@ -143,7 +143,7 @@ def raw_from_native(param: Param, native: np.ndarray | float) -> np.ndarray:
     return np.clip(lo + u * (hi - lo), 0.0, 1.0)
 
 
-class PluginSynth:
+class PluginSynth(Closing):
     """Renders parameter sets of a spec through a plugin.
 
     Args:
@@ -186,6 +186,7 @@ class PluginSynth:
         self.host: PluginHost = open_plugin(
             self.plugin_path, backend, self.sample_rate, block_size, flush_s, preset
         )
+        self._closed = False
         self._mapping, missing = match_parameters(spec, self.host.parameters())
         if missing:
             names = [p.name for p in self.host.parameters()]
@@ -220,6 +221,8 @@ class PluginSynth:
 
     def render(self, params: np.ndarray, notes: Sequence[Note] | None = None) -> np.ndarray:
         """Render native parameter sets ``(N, P)``; returns float32 ``(N, channels, T)``."""
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
         params = np.atleast_2d(np.asarray(params, dtype=np.float64))
         if params.shape[1] != self.spec.num_params:
             raise ValueError(f"expected {self.spec.num_params} parameters, got {params.shape[1]}")
@@ -241,4 +244,7 @@ class PluginSynth:
         return np.resize(audio, (self.channels, audio.shape[1]))
 
     def close(self) -> None:
-        self.host.close()
+        """Release the plug-in; calling it again does nothing."""
+        if not self._closed:
+            self._closed = True
+            self.host.close()

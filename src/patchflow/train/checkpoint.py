@@ -12,16 +12,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from torch import nn
 
 from patchflow import __version__
 from patchflow.config import from_dict, to_dict
 from patchflow.features import FeatureConfig, FeatureStats
 from patchflow.spec import SynthSpec, spec_from_dict
 from patchflow.train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from patchflow.nn.models import Model
 
 CHECKPOINT_FORMAT = "patchflow-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
@@ -47,7 +49,7 @@ class Checkpoint:
         path: The file read.
     """
 
-    model: nn.Module
+    model: Model
     config: TrainConfig
     spec: SynthSpec
     feature_config: FeatureConfig
@@ -60,7 +62,7 @@ class Checkpoint:
 def save_checkpoint(
     path: str | Path,
     *,
-    model: nn.Module,
+    model: Model,
     optimizer: torch.optim.Optimizer,
     step: int,
     config: TrainConfig,
