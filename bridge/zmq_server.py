@@ -27,7 +27,7 @@ from zmq.auth.thread import ThreadAuthenticator
 
 from patchflow.bridge.errors import BridgeError
 from patchflow.bridge.messages import NO_ID, ErrorReply, Reply
-from patchflow.bridge.network import is_loopback_host
+from patchflow.bridge.network import tcp_endpoint_is_loopback
 from patchflow.bridge.scheduler import ReplySink, Scheduler
 from patchflow.bridge.zmq_codec import decode_request, encode_reply
 
@@ -114,18 +114,15 @@ def generate_keys(
 
 
 def endpoint_is_local(endpoint: str) -> bool:
-    """True for ``ipc://``, ``inproc://`` and TCP endpoints on a loopback address."""
-    transport, _, rest = endpoint.partition("://")
+    """True for ``ipc://``, ``inproc://`` and TCP endpoints whose every host is loopback.
+
+    ``tcp://source;destination:port`` names two hosts; both must be loopback addresses, so
+    ``tcp://127.0.0.1;0.0.0.0:P`` is not local.
+    """
+    transport, _, _ = endpoint.partition("://")
     if transport in ("ipc", "inproc"):
         return True
-    if transport != "tcp":
-        return False
-    host = rest.rsplit(":", 1)[0].strip("[]")
-    if host in ("*", ""):
-        return False
-    if ";" in host:  # tcp://source;destination form: the bind side is what matters
-        host = host.split(";", 1)[0]
-    return is_loopback_host(host)
+    return transport == "tcp" and tcp_endpoint_is_loopback(endpoint)
 
 
 class ZmqServer:

@@ -167,7 +167,7 @@ def test_osc_round_trips(server: BridgeServer, tmp_path) -> None:
         (
             encode_message(OscMessage("/patchflow/match/file", (6, "/no/such/file.wav"))),
             6,
-            "cannot read audio file",
+            "cannot read that file",
         ),
         (
             encode_message(

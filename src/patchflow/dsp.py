@@ -82,32 +82,58 @@ def stft_magnitude(
     return np.abs(np.fft.rfft(frames, axis=-1)).swapaxes(-1, -2)
 
 
+RESAMPLE_BLOCK_ELEMENTS = 1 << 16
+"""Gathered input samples (channels x outputs x taps) per block of :func:`resample`."""
+
+
+def _resample_ratio(orig_sr: int, target_sr: int) -> tuple[int, int]:
+    if orig_sr <= 0 or target_sr <= 0:
+        raise ValueError(f"sample rates must be positive, got {orig_sr} and {target_sr}")
+    g = int(np.gcd(int(orig_sr), int(target_sr)))
+    return int(target_sr) // g, int(orig_sr) // g
+
+
+def resample_support(orig_sr: int, target_sr: int) -> int:
+    """Input samples on either side of an output sample that :func:`resample` reads: crop a
+    window with this much margin and the resampled window equals the resampled whole."""
+    up, down = _resample_ratio(orig_sr, target_sr)
+    return int(np.ceil(16 / min(1.0, up / down))) + 1
+
+
 def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """Band-limited resampling along the last axis (windowed-sinc polyphase, numpy only).
 
     Uses a Kaiser-windowed sinc low-pass at the lower Nyquist frequency. Good enough for
-    analysis features; not meant for mastering.
+    analysis features; not meant for mastering. Works in float32, a block of output samples at
+    a time, so that besides the float32 output it needs only about
+    :data:`RESAMPLE_BLOCK_ELEMENTS` samples of scratch memory, whatever the input length.
     """
-    if orig_sr <= 0 or target_sr <= 0:
-        raise ValueError(f"sample rates must be positive, got {orig_sr} and {target_sr}")
-    if orig_sr == target_sr:
-        return audio.astype(np.float32, copy=False)
-    g = np.gcd(int(orig_sr), int(target_sr))
-    up, down = int(target_sr) // g, int(orig_sr) // g
-    n_in = audio.shape[-1]
-    n_out = int(np.ceil(n_in * up / down))
-    # Output sample m sits at input position m * down / up.
-    pos = np.arange(n_out) * (down / up)
+    up, down = _resample_ratio(orig_sr, target_sr)
+    if up == down:
+        return np.asarray(audio).astype(np.float32, copy=False)
+    a = np.asarray(audio)
+    lead, n_in = a.shape[:-1], a.shape[-1]
+    flat = a.reshape(-1, n_in)
+    n_out = -(-n_in * up // down)
     cutoff = min(1.0, up / down)  # relative to the input Nyquist
     half_width = int(np.ceil(16 / cutoff))
     taps = np.arange(-half_width + 1, half_width + 1)
-    base = np.floor(pos).astype(np.int64)
-    idx = base[:, None] + taps[None, :]
-    dist = pos[:, None] - idx
-    # Kaiser window evaluated at each tap's fractional distance, so the gain is unity at DC.
     beta = 8.6
-    window = np.i0(beta * np.sqrt(np.clip(1.0 - (dist / half_width) ** 2, 0.0, 1.0))) / np.i0(beta)
-    kernel = cutoff * np.sinc(cutoff * dist) * window
-    valid = (idx >= 0) & (idx < n_in)
-    gathered = audio[..., np.clip(idx, 0, n_in - 1)] * valid
-    return np.sum(gathered * kernel, axis=-1).astype(np.float32)
+    out = np.empty((flat.shape[0], n_out), dtype=np.float32)
+    block = max(1, RESAMPLE_BLOCK_ELEMENTS // (taps.size * max(1, flat.shape[0])))
+    for m0 in range(0, n_out, block):
+        # Output sample m sits at input position m * down / up = base + frac.
+        m = np.arange(m0, min(n_out, m0 + block), dtype=np.int64)
+        base = (m * down) // up
+        frac = ((m * down) % up) / up
+        idx = base[:, None] + taps[None, :]
+        dist = frac[:, None] - taps[None, :]
+        # Kaiser window at each tap's fractional distance, so the gain is unity at DC.
+        ramp = np.sqrt(np.clip(1.0 - (dist / half_width) ** 2, 0.0, 1.0))
+        kernel = (cutoff * np.sinc(cutoff * dist) * np.i0(beta * ramp) / np.i0(beta)).astype(
+            np.float32
+        )
+        kernel *= (idx >= 0) & (idx < n_in)
+        gathered = flat[:, np.clip(idx, 0, n_in - 1)].astype(np.float32, copy=False)
+        out[:, m0 : m0 + m.size] = np.einsum("cbt,bt->cb", gathered, kernel)
+    return out.reshape(*lead, n_out)
