@@ -8,4 +8,4 @@ bash scripts/setup.sh
 mkdir -p demo
 python scripts/make_example.py demo/target.wav
 patchflow match demo/target.wav --out demo
-echo "demo: listen to demo/target.wav, demo/heard.wav (what the model heard) and demo/match.wav; look at demo/match.png"
+echo "demo: listen to demo/target.wav, demo/target.heard.wav (what the model heard) and demo/target.match.wav; look at demo/target.match.png"

@@ -90,3 +90,25 @@ def test_output_is_mean_over_oscillators():
     b = one.render([[1250.0, 0.5, -0.7]])
     both = synth.render([[440.0, 1250.0, 1.0, 0.5, 0.3, -0.7]])
     np.testing.assert_allclose(both, (a + b) / 2, atol=1e-6)
+
+
+def test_kosc_is_a_synth_and_a_context_manager():
+    from patchflow.synths.base import Synth
+
+    with KOsc(k=2) as synth:
+        assert isinstance(synth, Synth)
+        assert synth.render(np.zeros((1, 6))).shape == (1, 1, synth.num_samples)
+    synth.close()  # a no-op for k-osc, safe to repeat
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_fast_renderer_matches_float64_renderer(asymmetric):
+    spec = KOsc(k=4, asymmetric=asymmetric).spec
+    native = spec.sample(np.random.default_rng(3), 256)
+    # edge cases: range ends, pure sine / square / saw, silent, bins on exact wraps
+    native[0] = [20.0, 4000.0, 441.0, 2205.0, 1.0, 1.0, 1.0, 0.0, -1.0, 0.0, 1.0, 0.5]
+    native[1, 8:] = [-1.0, 0.0, 1.0, -0.25]
+    slow = KOsc(k=4, asymmetric=asymmetric).render(native)
+    fast = KOsc(k=4, asymmetric=asymmetric, fast=True).render(native)
+    assert fast.dtype == np.float32 and fast.shape == slow.shape
+    np.testing.assert_allclose(fast, slow, atol=1e-6)

@@ -9,14 +9,13 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
-torch = pytest.importorskip("torch")
-
-from patchflow.export.bundle_writer import ExportOptions, export_model  # noqa: E402
-from patchflow.features import FeatureConfig, FeatureStats  # noqa: E402
-from patchflow.nn.models import build_model  # noqa: E402
-from patchflow.synths.kosc import KOsc, kosc_spec  # noqa: E402
-from patchflow.train.config import preset_config  # noqa: E402
+from patchflow.export.bundle_writer import ExportOptions, export_model
+from patchflow.features import FeatureConfig, FeatureStats
+from patchflow.nn.models import build_model
+from patchflow.synths.kosc import KOsc, kosc_spec
+from patchflow.train.config import preset_config
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +42,16 @@ def test_json_output_any_rate_and_channels(bundle, tmp_path):
     stereo = np.stack([np.sin(2 * np.pi * 330 * t), 0.5 * np.sin(2 * np.pi * 990 * t)], axis=1)
     path = tmp_path / "stereo48k.flac"
     sf.write(path, stereo.astype(np.float32), 48000)
-    result = _match(str(path), "--model", str(bundle), "--json")
+    result = _match(str(path), "--model", str(bundle), "--json", "--budget-s", "0.3", "--top", "3")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["model"] == "kosc-tiny"
+    assert out["scorer"] == "lsd" and np.isfinite(out["score"]) and out["renders"] > 1
+    assert 0 < out["elapsed_s"] < 60
+    assert 56.5 < out["note"] < 64.5  # 330 Hz is MIDI 64, 990 Hz its fifth: some pitch near
+    scores = [c["score"] for c in out["candidates"]]
+    assert len(scores) == 3 and scores == sorted(scores) and scores[0] == out["score"]
+    assert out["candidates"][0]["params"] == out["params"]
     names = [p["name"] for p in out["params"]]
     assert names == kosc_spec(4).names
     spec = kosc_spec(4)
@@ -64,15 +69,59 @@ def test_out_writes_wav_and_png_and_text_output(bundle, tmp_path):
     )
     path = tmp_path / "target.wav"
     sf.write(path, audio[0, 0], 44100)
-    result = _match(str(path), "--model", str(bundle), "--out", str(tmp_path / "out"))
+    out = tmp_path / "out"
+    result = _match(str(path), "--model", str(bundle), "--out", str(out), "--renders", "100")
     assert result.returncode == 0, result.stderr
     assert "osc1_freq_hz" in result.stdout and "Hz" in result.stdout
-    heard, _ = sf.read(tmp_path / "out" / "heard.wav")
+    assert "renders/s" in result.stderr and "best LSD" in result.stderr  # progress
+    heard, _ = sf.read(out / "target.heard.wav")
     assert len(heard) == 1024  # what the model heard: cut to its input length
-    match, rate = sf.read(tmp_path / "out" / "match.wav")
+    match, rate = sf.read(out / "target.match.wav")
     assert rate == 44100 and len(match) == 1024 and np.isfinite(match).all()
-    png = (tmp_path / "out" / "match.png").read_bytes()
+    png = (out / "target.match.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    candidates = sorted(out.glob("target.candidate-*.wav"))
+    assert [c.name for c in candidates] == [f"target.candidate-{r}.wav" for r in (1, 2, 3, 4)]
+    np.testing.assert_array_equal(sf.read(candidates[0])[0], match)  # rank 1 is the match
+
+
+def test_budget_zero_is_the_one_shot_answer_and_renders_fix_the_result(bundle, tmp_path):
+    from patchflow.bundle import load_bundle
+    from patchflow.inference import Predictor
+
+    audio = KOsc(k=4).render([[300, 900, 1500, 2500, 1, 0.5, 0.5, 0.3, -1, 0, 1, -1]])[0]
+    path = tmp_path / "t.wav"
+    sf.write(path, audio[0], 44100)
+    one = json.loads(_match(str(path), "--model", str(bundle), "--json", "--budget-s", "0",
+                            "--seed", "3").stdout)  # fmt: skip
+    expected = Predictor(load_bundle(bundle)).predict(audio, 44100, seed=3)
+    got = [r["value"] for r in one["params"]]
+    np.testing.assert_allclose(got, expected.native[0], rtol=1e-5, atol=1e-4)
+    assert one["renders"] == 1 and len(one["candidates"]) == 1
+    args = ("--model", str(bundle), "--json", "--budget-s", "100", "--renders", "120")
+    a, b = (json.loads(_match(str(path), *args).stdout) for _ in range(2))
+    assert a["params"] == b["params"] and a["score"] == b["score"] <= one["score"]
+    assert a["renders"] <= 120
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--model", "amsynth-regression", "--cfg", "2"), "--cfg: model 'amsynth-regression'"),
+        (("--preset", "x.bank"), "no preset-bank support"),
+        (("--budget-s", "-1"), "--budget-s must be >= 0"),
+        (("--top", "0"), "--top must be"),
+    ],
+    ids=["cfg-on-regression", "preset-on-kosc", "negative-budget", "top-zero"],
+)
+def test_flags_the_model_cannot_use_are_refused(bundle, tmp_path, args, message):
+    path = tmp_path / "a.wav"
+    sf.write(path, np.sin(np.arange(4410) / 10).astype(np.float32), 44100)
+    if "--model" not in args:
+        args = ("--model", str(bundle), *args)
+    result = _match(str(path), *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -103,3 +152,24 @@ def test_unknown_model_is_a_clear_error(tmp_path):
     sf.write(path, np.ones((100, 1), np.float32) * 0.1, 44100)
     result = _match(str(path), "--model", "no-such-model")
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+@pytest.mark.amsynth
+@pytest.mark.needs("amsynth")
+def test_amsynth_match_writes_a_preset_bank_of_the_candidates(tmp_path):
+    from patchflow.synths.amsynth_bank import read_bank
+
+    t = np.arange(44100) / 44100
+    tone = 0.3 * np.sign(np.sin(2 * np.pi * 220 * t)) * np.exp(-2 * t)  # a square-ish A3
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone.astype(np.float32), 44100)
+    bank = tmp_path / "tone.bank"
+    args = ("--model", "amsynth", "--json", "--renders", "6", "--budget-s", "60", "--top", "3")
+    result = _match(str(path), *args, "--preset", str(bank))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["scorer"] == "mss" and out["renders"] <= 6
+    assert abs(out["note"] - 57) < 0.5 and out["note_detail"]["rendered_at"] == 57
+    presets = read_bank(bank)
+    assert [p.name for p in presets] == ["tone match", "tone candidate 2", "tone candidate 3"]
+    assert len(out["candidates"]) == 3

@@ -161,8 +161,12 @@ def test_vectorised_decode_and_to_unit_equal_the_per_parameter_maps(name):
     x = rng.uniform(-1.3, 1.3, (64, spec.dim))  # beyond [-1, 1]: clamping is part of the map
     native = spec.decode(x)
     for j, (p, cols) in enumerate(zip(spec.params, spec.columns, strict=True)):
-        if p.kind == "categorical":
-            expected = np.argmax(x[:, cols], axis=1)
+        w = p.distribution.weights
+        if p.distribution.kind == "fixed":  # fixed parameters stay fixed
+            expected = np.full(len(x), p.default)
+        elif p.kind == "categorical":  # never a choice of weight 0
+            banned = 0.0 if w is None else np.where(np.asarray(w) > 0, 0.0, -np.inf)
+            expected = np.argmax(x[:, cols] + banned, axis=1)
         else:
             expected = p.from_unit((x[:, cols.start] + 1.0) / 2.0)
         np.testing.assert_array_equal(native[:, j], expected, err_msg=p.name)

@@ -1,92 +1,130 @@
-"""Re-render a match with the synth and draw target versus match (used by ``patchflow match``)."""
+"""Files of a match (used by ``patchflow match --out``): audio, a picture, candidates.
+
+For an input ``kick.wav`` the folder gets ``kick.match.wav`` (the chosen patch rendered),
+``kick.heard.wav`` (the input as the search heard it: mixed, resampled, trimmed and cut to the
+synth's length), ``kick.candidate-<rank>.wav`` for each of the top candidates and
+``kick.match.png``: mel spectrograms of input and match side by side on one dB scale, and the
+search's score against time. Files are named after the input, so several inputs can share a
+folder.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from patchflow.dsp import stft_magnitude
-from patchflow.synths.base import notes_for
-from patchflow.synths.registry import create_synth
+from patchflow.dsp import mel_filterbank, stft_magnitude
 
-
-def render_prediction(card: Any, native: np.ndarray) -> np.ndarray:
-    """Audio ``(N, C, T)`` of native parameter sets with the bundle's synth."""
-    synth = create_synth(card.synth_id, **card.synth_options)
-    return synth.render(native, notes_for(card.spec, native))
+SHORT_CLIP = 4096  # samples; shorter clips (k-osc's 1024) get a finer hop
+DYNAMIC_RANGE_DB = 80.0
 
 
 def spectrogram_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """A display spectrogram of mono-mixed ``(C, T)`` audio in dB, ``(F, frames)``."""
     mono = audio.mean(axis=0)
-    n_fft = 256 if len(mono) <= 4096 else 2048
+    n_fft = 256 if len(mono) <= SHORT_CLIP else 2048
     hop = n_fft // 4
     mag = stft_magnitude(mono, n_fft, hop)
     return 20 * np.log10(np.maximum(mag, 1e-6))
 
 
-def plot_pair(
-    target: np.ndarray, match: np.ndarray, sample_rate: int, path: Path, title: str
-) -> None:
+def mel_spectrogram_db(audio: np.ndarray, sample_rate: int, n_mels: int = 96) -> np.ndarray:
+    """A display mel spectrogram of mono-mixed ``(C, T)`` audio in dB, ``(n_mels, frames)``."""
+    mono = np.asarray(audio, np.float64).mean(axis=0)
+    n_fft, hop = (1024, 32) if len(mono) <= SHORT_CLIP else (2048, 256)
+    power = mel_filterbank(sample_rate, n_fft, n_mels) @ stft_magnitude(mono, n_fft, hop) ** 2
+    return 10 * np.log10(np.maximum(power, 1e-12))
+
+
+@dataclass(frozen=True)
+class MatchPicture:
+    """What ``<stem>.match.png`` shows.
+
+    Attributes:
+        target: The input as heard ``(C, T)``.
+        match: The chosen patch rendered ``(C, T)``.
+        sample_rate: Their rate in Hz.
+        times_s: When the search improved (seconds from its start).
+        scores: The best score at each of those times.
+        scorer: The distance's name (``lsd``, ``mss``).
+        title: Figure title.
+    """
+
+    target: np.ndarray
+    match: np.ndarray
+    sample_rate: int
+    times_s: Sequence[float]
+    scores: Sequence[float]
+    scorer: str
+    title: str
+
+
+def plot_match(picture: MatchPicture, path: Path) -> None:
+    """Draw ``picture`` to a PNG file."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if target.shape[-1] <= SHORT_CLIP:
-        _plot_spectra(plt, target, match, sample_rate, path, title)
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True, constrained_layout=True)
-    vmax = max(spectrogram_db(target, sample_rate).max(), spectrogram_db(match, sample_rate).max())
-    for ax, audio, label in zip(axes, (target, match), ("target", "match"), strict=True):
-        s = spectrogram_db(audio, sample_rate)
-        dur = audio.shape[-1] / sample_rate
-        im = ax.imshow(s, origin="lower", aspect="auto", vmin=vmax - 80, vmax=vmax, cmap="magma",
-                       extent=(0, dur, 0, sample_rate / 2000))  # fmt: skip
+    p = picture
+    fig, axes = plt.subplots(
+        1, 3, figsize=(13, 3.8), constrained_layout=True, gridspec_kw={"width_ratios": [1, 1, 0.8]}
+    )
+    mels = [mel_spectrogram_db(a, p.sample_rate) for a in (p.target, p.match)]
+    vmax = max(float(m.max()) for m in mels)
+    duration_s = p.target.shape[-1] / p.sample_rate
+    image = None
+    for ax, mel, label in zip(axes[:2], mels, ("input", "match"), strict=True):
+        image = ax.imshow(mel, origin="lower", aspect="auto", cmap="magma",
+                          vmin=vmax - DYNAMIC_RANGE_DB, vmax=vmax,
+                          extent=(0, duration_s * 1000, 0, mel.shape[0]))  # fmt: skip
         ax.set_title(label)
-        ax.set_xlabel("time (s)")
-    axes[0].set_ylabel("frequency (kHz)")
-    fig.colorbar(im, ax=axes, label="dB")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=110)
+        ax.set_xlabel("time (ms)")
+    axes[0].set_ylabel("mel band")
+    axes[1].sharey(axes[0])
+    assert image is not None  # two panels were drawn
+    fig.colorbar(image, ax=axes[:2], label="dB (one scale)")
+    ax = axes[2]
+    finite = [(t, s) for t, s in zip(p.times_s, p.scores, strict=True) if np.isfinite(s)]
+    if finite:
+        times, scores = zip(*finite, strict=True)
+        ax.step(times, scores, where="post", marker="o", ms=3)
+    ax.set_xlabel("search time (s)")
+    ax.set_ylabel(f"best {p.scorer.upper()} (lower is better)")
+    ax.set_title("score against time")
+    ax.grid(alpha=0.3)
+    fig.suptitle(p.title)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-SHORT_CLIP = 4096  # samples; shorter clips (k-osc's 1024) are drawn as whole-clip spectra
+def write_match_files(
+    out: Path,
+    stem: str,
+    picture: MatchPicture,
+    candidates: Sequence[np.ndarray],
+) -> list[Path]:
+    """Write the match's WAVs and PNG to ``out`` (see the module docstring); returns the paths.
 
-
-def _plot_spectra(
-    plt, target: np.ndarray, match: np.ndarray, sr: int, path: Path, title: str
-) -> None:
-    """Magnitude spectra (dB) of the whole clips, overlaid: what k-osc's model and LSD see."""
-    fig, ax = plt.subplots(figsize=(10, 3.6), constrained_layout=True)
-    for audio, label in ((target, "target"), (match, "match")):
-        mono = audio.mean(axis=0)
-        mag = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) / len(mono)
-        freqs = np.fft.rfftfreq(len(mono), 1 / sr)
-        ax.plot(freqs / 1000, 20 * np.log10(np.maximum(mag, 1e-6)), label=label, lw=1)
-    ax.set_xlabel("frequency (kHz)")
-    ax.set_ylabel("magnitude (dB)")
-    ax.set_xlim(0, min(sr / 2000, 8))
-    ax.legend()
-    ax.set_title(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def write_match(bundle: Any, target: np.ndarray, prediction: Any, out: Path) -> list[Path]:
-    """Write ``match.wav``, ``heard.wav`` (the input as the model heard it: mixed, resampled,
-    trimmed and cut to the model's length) and ``match.png`` to ``out``."""
+    Args:
+        out: Folder (created if needed).
+        stem: The input file's stem.
+        picture: Input, match, score history.
+        candidates: Audio ``(C, T)`` of the top candidates, best first.
+    """
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
-    card = bundle.card
-    audio = render_prediction(card, prediction.native)[0]
-    sr = card.sample_rate
-    paths = [out / "match.wav", out / "heard.wav", out / "match.png"]
-    sf.write(paths[0], audio.T, sr)
-    sf.write(paths[1], target.T, sr)
-    plot_pair(target, audio, sr, paths[2], f"{bundle.name}: target vs match")
+    sr = picture.sample_rate
+    paths = [out / f"{stem}.match.wav", out / f"{stem}.heard.wav", out / f"{stem}.match.png"]
+    sf.write(paths[0], picture.match.T, sr)
+    sf.write(paths[1], picture.target.T, sr)
+    plot_match(picture, paths[2])
+    for rank, audio in enumerate(candidates, start=1):
+        path = out / f"{stem}.candidate-{rank}.wav"
+        sf.write(path, np.asarray(audio).T, sr)
+        paths.append(path)
     return paths

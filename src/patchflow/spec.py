@@ -9,7 +9,9 @@ the parameter and the field.
 Encoding: a continuous or discrete parameter becomes one column in [-1, 1] (linear, or
 logarithmic in the native unit when ``scale`` is ``"log"``); a categorical parameter becomes a
 one-hot group of columns with values -1 and +1. Decoding clamps, rounds discrete values and takes
-the argmax of each one-hot group.
+the argmax of each one-hot group among the choices the spec samples (a choice of weight 0 is
+never decoded); parameters whose distribution is ``fixed`` always decode to their fixed value
+(:meth:`SynthSpec.snap_fixed`), whatever the model put in their columns.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -141,7 +143,10 @@ class _Layout:
 
     ``num_*``: continuous and discrete parameters (their spec index, encoded column and range,
     the range in log units where ``scale`` is log); ``cat_*``: categorical ones (their index and
-    ``n - 1``, infinite for a single choice so that it maps to 0), then their one-hot columns.
+    ``n - 1``, infinite for a single choice so that it maps to 0), then their one-hot columns;
+    ``fixed_*``: parameters with a ``fixed`` distribution (their index and native value), then
+    their encoded columns and the encoded fixed values there; ``cat_banned``: per one-hot
+    group, 0 for a choice the spec samples and -inf for one of weight 0.
     """
 
     num_idx: np.ndarray
@@ -153,6 +158,11 @@ class _Layout:
     cat_idx: np.ndarray
     cat_span: np.ndarray
     categorical: tuple[tuple[int, slice], ...]
+    cat_banned: tuple[np.ndarray, ...]
+    fixed_idx: np.ndarray
+    fixed_values: np.ndarray
+    fixed_cols: np.ndarray
+    fixed_encoded: np.ndarray
 
     @classmethod
     def of(cls, spec: SynthSpec) -> _Layout:
@@ -167,6 +177,11 @@ class _Layout:
             if p.kind == "categorical"
         ]
         is_log = np.array([p.scale == "log" for _, _, p in num], dtype=bool)
+        fixed = [j for j, p in enumerate(spec.params) if p.distribution.kind == "fixed"]
+        fixed_values = np.array([spec.params[j].default for j in fixed], dtype=np.float64)
+        columns = spec.columns
+        fixed_cols = [c for j in fixed for c in range(columns[j].start, columns[j].stop)]
+        encoded_defaults = spec.encode(spec.defaults())[0].astype(np.float64)
         lo = [math.log(p.min) if p.scale == "log" else p.min for _, _, p in num]
         hi = [math.log(p.max) if p.scale == "log" else p.max for _, _, p in num]
         return cls(
@@ -179,6 +194,11 @@ class _Layout:
             cat_idx=np.array([j for j, _, _ in cat], dtype=np.int64),
             cat_span=np.array([p.width - 1 if p.width > 1 else np.inf for *_, p in cat]),
             categorical=tuple((j, cols) for j, cols, _ in cat),
+            cat_banned=tuple(_banned_choices(p) for *_, p in cat),
+            fixed_idx=np.array(fixed, dtype=np.int64),
+            fixed_values=fixed_values,
+            fixed_cols=np.array(fixed_cols, dtype=np.int64),
+            fixed_encoded=encoded_defaults[fixed_cols],
         )
 
 
@@ -255,7 +275,13 @@ class SynthSpec:
         return out
 
     def decode(self, encoded: np.ndarray) -> np.ndarray:
-        """Model vector ``(N, D)`` to native values ``(N, P)`` (clamp; round; argmax)."""
+        """Model vector ``(N, D)`` to native values ``(N, P)`` (clamp; round; argmax; fixed).
+
+        Parameters with a ``fixed`` distribution come out at their fixed value whatever their
+        columns hold, and a categorical parameter never takes a choice its distribution gives
+        weight 0 (amsynth's noise waveforms), so a decoded patch is one the spec can sample and
+        renders the same whatever was played before.
+        """
         x = np.atleast_2d(np.asarray(encoded, dtype=np.float64))
         if x.shape[-1] != self.dim:
             raise ValueError(f"expected encoded width {self.dim}, got {x.shape[-1]}")
@@ -266,9 +292,82 @@ class SynthSpec:
         v[:, lay.log] = np.exp(v[:, lay.log])
         v[:, lay.discrete] = np.round(v[:, lay.discrete])
         out[:, lay.num_idx] = v
-        for j, cols in lay.categorical:
-            out[:, j] = np.argmax(x[:, cols], axis=1)
+        for (j, cols), banned in zip(lay.categorical, lay.cat_banned, strict=True):
+            out[:, j] = np.argmax(x[:, cols] + banned, axis=1)
+        out[:, lay.fixed_idx] = lay.fixed_values
         return out
+
+    @property
+    def fixed_indices(self) -> list[int]:
+        """Spec indices of the parameters whose distribution is ``fixed``."""
+        return [int(j) for j in self._layout.fixed_idx]
+
+    def snap_fixed(self, native: np.ndarray) -> np.ndarray:
+        """A copy of native values ``(..., P)`` with every fixed parameter at its fixed value.
+
+        Floating inputs keep their dtype; anything else comes back as float64.
+        """
+        out = _float_copy(native)
+        if out.shape[-1:] != (self.num_params,):
+            raise ValueError(f"expected {self.num_params} parameters, got shape {out.shape}")
+        lay = self._layout
+        out[..., lay.fixed_idx] = lay.fixed_values
+        return out
+
+    def snap_fixed_encoded(self, encoded: np.ndarray) -> np.ndarray:
+        """A copy of model vectors ``(..., D)`` with the fixed parameters' columns at their values.
+
+        ``decode`` already ignores those columns; this keeps a stored vector consistent with the
+        patch it decodes to (``encode(decode(x))`` agrees with ``x`` there).
+        """
+        out = _float_copy(encoded)
+        if out.shape[-1:] != (self.dim,):
+            raise ValueError(f"expected encoded width {self.dim}, got shape {out.shape}")
+        lay = self._layout
+        out[..., lay.fixed_cols] = lay.fixed_encoded
+        return out
+
+    @property
+    def note_index(self) -> int | None:
+        """Spec index of the parameter that sets the played note (``note_field`` "pitch")."""
+        for j, p in enumerate(self.params):
+            if p.note_field == "pitch":
+                return j
+        return None
+
+    def with_note(self, native: np.ndarray, note: float) -> np.ndarray:
+        """A copy of native values ``(..., P)`` that play MIDI ``note`` (rounded if discrete).
+
+        Raises:
+            ValueError: If the spec has no pitch note parameter, or ``note`` is outside its range.
+        """
+        j = self.note_index
+        if j is None:
+            raise ValueError(f"spec '{self.synth}' has no pitch note parameter")
+        p = self.params[j]
+        value = float(round(note)) if p.kind == "discrete" else float(note)
+        if not (math.isfinite(value) and p.min <= value <= p.max):
+            raise ValueError(f"note {note} is outside {p.name}'s range {p.min:g}..{p.max:g}")
+        out = _float_copy(native)
+        if out.shape[-1:] != (self.num_params,):
+            raise ValueError(f"expected {self.num_params} parameters, got shape {out.shape}")
+        out[..., j] = value
+        return out
+
+    def without_note(self) -> SynthSpec:
+        """The spec without its pitch note parameter: what a note-conditioned model predicts.
+
+        The other parameters keep their order, so the encoded vector is the full one with the
+        note's columns taken out.
+
+        Raises:
+            ValueError: If the spec has no pitch note parameter.
+        """
+        j = self.note_index
+        if j is None:
+            raise ValueError(f"spec '{self.synth}' has no pitch note parameter")
+        params = self.params[:j] + self.params[j + 1 :]
+        return replace(self, params=params)
 
     def to_unit(self, native: np.ndarray) -> np.ndarray:
         """Native values ``(N, P)`` to one 0..1 value per parameter (the bridge's ``params``)."""
@@ -322,6 +421,24 @@ class SynthSpec:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+def _banned_choices(p: Param) -> np.ndarray:
+    """0 for each choice of a categorical parameter its distribution samples, -inf for the rest."""
+    d = p.distribution
+    banned = np.zeros(p.width)
+    if d.kind == "choice" and d.weights is not None and len(d.weights) == p.width:
+        banned[np.asarray(d.weights) <= 0] = -np.inf
+    if d.p_default > 0:  # the default is sampled whatever its weight
+        banned[int(p.default)] = 0.0
+    if d.kind == "fixed" or not np.isfinite(banned).any():
+        banned[:] = 0.0  # fixed ones are snapped anyway; never ban every choice
+    return banned
+
+
+def _float_copy(values: np.ndarray) -> np.ndarray:
+    a = np.asarray(values)
+    return np.array(a, dtype=a.dtype if a.dtype.kind == "f" else np.float64, copy=True)
 
 
 def _sample_param(p: Param, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -1,14 +1,22 @@
-"""``patchflow match``: offline one-shot inference from an audio file."""
+"""``patchflow match``: find the patch that reproduces an audio file, with the synth in the loop.
+
+The model answers at once; then its proposals are rendered and scored and the best refined
+(:mod:`patchflow.search`) while the budget lasts. ``--budget-s 0`` gives the one-shot answer.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-HELP = "match an audio file: print the synth parameters that reproduce it"
+HELP = "match an audio file: search the synth parameters that reproduce it"
+MAX_TOP = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,16 +24,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "audio", help="audio file (any format libsndfile reads: wav, flac, ogg, aiff)"
     )
     parser.add_argument("--model", help="bundle name or path (default: the shipped kosc4)")
+    parser.add_argument(
+        "--budget-s", type=float, default=1.0,
+        help="search time in seconds (default 1; 0: the model's one-shot answer)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--renders", type=int, help="also stop after this many renders (same seed: same patch)"
+    )
+    parser.add_argument("--top", type=int, default=4, help="candidates to report (default 4)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="search seed (another seed, another patch)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--out", help="write the re-rendered match (WAV) and a spectrogram PNG here"
+        "--out", help="write <stem>.match.wav, <stem>.match.png and the top candidates here"
     )
-    parser.add_argument("--steps", type=int, help="solver steps (default: the bundle's)")
-    parser.add_argument("--method", choices=["euler", "midpoint", "rk4"], help="ODE method")
-    parser.add_argument("--cfg", type=float, help="guidance scale (default: the bundle's)")
+    parser.add_argument("--preset", help="write the top candidates as a preset bank file (amsynth)")
+    parser.add_argument("--plugin", help="plug-in file (default: the synth's install location)")
     parser.add_argument(
-        "--seed", type=int, default=0, help="noise seed (another seed, another patch)"
+        "--workers", type=int, default=1, help="render processes for plug-in synths (default 1)"
     )
+    parser.add_argument("--steps", type=int, help="flow solver steps (default: the bundle's)")
+    parser.add_argument("--method", choices=["euler", "midpoint", "rk4"], help="ODE method (flow)")
+    parser.add_argument("--cfg", type=float, help="guidance scale (flow; default: the bundle's)")
 
 
 def read_audio(path: str) -> tuple[np.ndarray, int]:
@@ -43,69 +64,201 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
     return data.T.copy(), int(rate)
 
 
-def describe(spec, prediction) -> list[dict]:
+def describe(spec: Any, native: np.ndarray, encoded: np.ndarray) -> list[dict]:
     """Per parameter: name, native value (choice name for categorical), unit, model-space value."""
     rows = []
     for j, (p, cols) in enumerate(zip(spec.params, spec.columns, strict=True)):
-        native = float(prediction.native[0, j])
-        row = {"name": p.name, "kind": p.kind, "unit": p.unit}
+        value = float(native[j])
+        row: dict[str, Any] = {"name": p.name, "kind": p.kind, "unit": p.unit}
         if p.kind == "categorical":
-            row["value"] = (p.choices or ())[int(native)]
-            row["index"] = int(native)
-            row["model_value"] = [float(v) for v in prediction.encoded[0, cols]]
+            row["value"] = (p.choices or ())[int(value)]
+            row["index"] = int(value)
+            row["model_value"] = [float(v) for v in encoded[cols]]
         else:
-            row["value"] = native
-            row["model_value"] = float(prediction.encoded[0, cols.start])
+            row["value"] = value
+            row["model_value"] = float(encoded[cols.start])
         rows.append(row)
     return rows
+
+
+def check_flags(args: argparse.Namespace, card: Any) -> None:
+    """Refuse flags this model or synth cannot use, and bad values."""
+    from patchflow.cli import CommandError
+
+    if card.model_kind != "cnf":
+        used = [f for f, v in (("--cfg", args.cfg), ("--steps", args.steps),
+                               ("--method", args.method)) if v is not None]  # fmt: skip
+        if used:
+            raise CommandError(
+                f"{', '.join(used)}: model '{card.name}' is a {card.model_kind} bundle "
+                "(no flow to sample, no guidance); drop the flag"
+            )
+    if not args.budget_s >= 0:
+        raise CommandError(f"--budget-s must be >= 0, got {args.budget_s}")
+    if args.renders is not None and args.renders < 1:
+        raise CommandError(f"--renders must be >= 1, got {args.renders}")
+    if not 1 <= args.top <= MAX_TOP:
+        raise CommandError(f"--top must be 1..{MAX_TOP}, got {args.top}")
+    if args.workers < 1:
+        raise CommandError(f"--workers must be >= 1, got {args.workers}")
+    if args.preset and card.synth_id != "amsynth":
+        raise CommandError(
+            f"--preset: synth '{card.synth_id}' has no preset-bank support (amsynth only)"
+        )
+
+
+class Progress:
+    """Best score and renders/s on stderr while searching (one updating line on a terminal)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.tty = sys.stderr.isatty()
+        self.quiet = quiet
+        self.last = 0.0
+
+    def update(self, step: Any) -> None:
+        now = time.monotonic()
+        if self.quiet or (not step.final and now - self.last < 0.2):
+            return
+        self.last = now
+        rate = step.renders / step.elapsed_s if step.elapsed_s > 0 else 0.0
+        line = (
+            f"{step.stage:<9} best {step.scorer.upper()} {step.best.score:7.3f}  "
+            f"{step.renders:6d} renders  {rate:7.0f} renders/s  {step.elapsed_s:6.2f} s"
+        )
+        end = "\n" if step.final or not self.tty else ""
+        print(("\r" if self.tty else "") + line, end=end, file=sys.stderr, flush=True)
+
+
+def detected_note(step: Any, target: np.ndarray, sample_rate: int) -> dict[str, Any]:
+    """The input's pitch as the JSON reports it (the placement when the search placed a note)."""
+    placement = step.note
+    if placement is not None:
+        return {
+            "midi": placement.detected,
+            "confidence": placement.confidence,
+            "rendered_at": placement.note,
+            "octaves_shifted": placement.octaves_shifted,
+        }
+    from patchflow.pitch import estimate_pitch
+
+    estimate = estimate_pitch(target, sample_rate)
+    return {"midi": estimate.midi, "confidence": estimate.confidence,
+            "rendered_at": None, "octaves_shifted": 0}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     from patchflow.bundle import BundleError, load_bundle
     from patchflow.cli import CommandError
     from patchflow.inference import AudioError, Predictor
+    from patchflow.search import SearchBudget, SearchConfig, Searcher, open_renderer
+    from patchflow.search.searcher import prepare_target
+    from patchflow.synths.plugin import PluginLoadError, PluginSpecError
 
     audio, rate = read_audio(args.audio)
     try:
         bundle = load_bundle(args.model)
     except BundleError as err:
         raise CommandError(str(err)) from None
+    card = bundle.card
+    check_flags(args, card)
     predictor = Predictor(bundle)
-    try:
-        prepared = predictor.prepare(audio, rate)
-    except AudioError as err:
-        raise CommandError(f"{args.audio}: {err}") from None
-    cond = predictor.encode(prepared)
-    noise = predictor.noise(1, args.seed)
-    prediction = predictor.sample(
-        cond, noise, steps=args.steps, method=args.method, cfg_scale=args.cfg
+    config = SearchConfig.for_spec(
+        card.spec, steps=args.steps, method=args.method, cfg_scale=args.cfg
     )
-    rows = describe(bundle.card.spec, prediction)
-    if args.json:
-        print(
-            json.dumps(
-                {"model": bundle.name, "synth": bundle.card.synth_id, "params": rows}, indent=1
-            )
-        )
-    else:
-        print(
-            f"{args.audio} -> {bundle.name} ({bundle.card.synth_id}), "
-            f"{prediction.nfe} network evaluations"
-        )
-        for r in rows:
-            value = (
-                r["value"]
-                if isinstance(r["value"], str)
-                else f"{r['value']:.4g} {r['unit']}".rstrip()
-            )
-            mv = r["model_value"]
-            mv_text = f"{mv:+.3f}" if isinstance(mv, float) else "one-hot"
-            print(f"  {r['name']:<28} {value:<16} [{mv_text}]")
-    if args.out:
-        from patchflow.render_match import write_match
-
-        written = write_match(bundle, prepared[0], prediction, Path(args.out))
-        if not args.json:
-            for path in written:
-                print(f"wrote {path}")
+    budget = SearchBudget(seconds=args.budget_s, renders=args.renders)
+    try:
+        renderer = open_renderer(card, workers=args.workers, plugin_path=args.plugin)
+    except (PluginLoadError, PluginSpecError) as err:
+        raise CommandError(str(err)) from None
+    with renderer:
+        searcher = Searcher(card.spec, renderer, predictor=predictor, config=config)
+        try:
+            target = prepare_target(audio, rate, renderer)
+            steps = []
+            progress = Progress(quiet=args.budget_s == 0)
+            for step in searcher.run(audio, rate, budget=budget, seed=args.seed, top_k=args.top):
+                steps.append(step)
+                progress.update(step)
+        except AudioError as err:
+            raise CommandError(f"{args.audio}: {err}") from None
+        final = steps[-1]
+        note = detected_note(final, target, renderer.sample_rate)
+        report(args, bundle, final, note)
+        written = []
+        if args.out:
+            written += write_outputs(args, bundle, renderer, target, steps)
+        if args.preset:
+            written.append(write_preset(args, card.spec, final))
+    if not args.json:
+        for path in written:
+            print(f"wrote {path}")
     return 0
+
+
+def _finite(value: float) -> float | None:
+    """A score for JSON: ``None`` when it could not be measured (the render failed)."""
+    return value if np.isfinite(value) else None
+
+
+def report(args: argparse.Namespace, bundle: Any, final: Any, note: dict[str, Any]) -> None:
+    spec = bundle.card.spec
+    rows = describe(spec, final.best.native, final.best.encoded)
+    if args.json:
+        candidates = [
+            {"rank": r, "score": _finite(c.score), "params": describe(spec, c.native, c.encoded)}
+            for r, c in enumerate(final.candidates, start=1)
+        ]
+        out = {
+            "model": bundle.name, "synth": bundle.card.synth_id, "params": rows,
+            "score": _finite(final.best.score), "scorer": final.scorer, "note": note["midi"],
+            "note_detail": note, "candidates": candidates, "renders": final.renders,
+            "elapsed_s": final.elapsed_s, "budget_s": args.budget_s, "seed": args.seed,
+        }  # fmt: skip
+        print(json.dumps(out, indent=1))
+        return
+    midi = "unpitched" if note["midi"] is None else f"MIDI {note['midi']:.2f}"
+    print(
+        f"{args.audio} -> {bundle.name} ({bundle.card.synth_id}): {final.scorer.upper()} "
+        f"{final.best.score:.3f} after {final.renders} renders in {final.elapsed_s:.2f} s; "
+        f"input pitch {midi}"
+    )
+    for r in rows:
+        value = r["value"] if isinstance(r["value"], str) else f"{r['value']:.4g} {r['unit']}"
+        mv = r["model_value"]
+        mv_text = f"{mv:+.3f}" if isinstance(mv, float) else "one-hot"
+        print(f"  {r['name']:<28} {value.rstrip():<16} [{mv_text}]")
+    others = ", ".join(f"{c.score:.3f}" for c in final.candidates[1:])
+    if others:
+        print(f"  other candidates score {others}")
+
+
+def write_outputs(
+    args: argparse.Namespace, bundle: Any, renderer: Any, target: np.ndarray, steps: list
+) -> list[Path]:
+    from patchflow.render_match import MatchPicture, write_match_files
+
+    final = steps[-1]
+    natives = np.stack([final.best.native] + [c.native for c in final.candidates])
+    audio = renderer.render(natives).audio
+    picture = MatchPicture(
+        target=target,
+        match=audio[0],
+        sample_rate=renderer.sample_rate,
+        times_s=[s.elapsed_s for s in steps],
+        scores=[s.best.score for s in steps],
+        scorer=final.scorer,
+        title=f"{Path(args.audio).name} -> {bundle.name}: {final.scorer.upper()} "
+        f"{final.best.score:.2f} ({final.renders} renders, {final.elapsed_s:.2f} s)",
+    )
+    return write_match_files(Path(args.out), Path(args.audio).stem, picture, list(audio[1:]))
+
+
+def write_preset(args: argparse.Namespace, spec: Any, final: Any) -> Path:
+    from patchflow.synths.amsynth_bank import write_bank
+
+    stem = Path(args.audio).stem
+    names = [f"{stem} match"] + [f"{stem} candidate {r}" for r in
+                                 range(2, len(final.candidates) + 1)]  # fmt: skip
+    path = Path(args.preset)
+    write_bank(path, spec, [c.native for c in final.candidates], names)
+    return path

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from patchflow.spec import Distribution, Param, SymmetrySlot, SynthSpec
-from patchflow.synths.base import Note
+from patchflow.synths.base import Closing, Note
 
 KOSC_SAMPLE_RATE = 44100
 KOSC_NUM_SAMPLES = 1024
 KOSC_FMIN_HZ = 20.0
 KOSC_FMAX_HZ = 4000.0
+FAST_BLOCK = 32  # patches per mixed_oscillators call in KOsc(fast=True).render
 
 
 def kosc_spec(k: int, asymmetric: bool = False) -> SynthSpec:
@@ -88,8 +89,55 @@ def oscillator_bank(
     return w_sine * sine + w_square * square + w_saw * saw
 
 
-class KOsc:
+def _centred_blep(centred: np.ndarray, inv_dt: np.ndarray) -> np.ndarray:
+    """:func:`polyblep` written branch-free on the phase centred on its wrap (in [-0.5, 0.5))."""
+    residual = np.maximum(1.0 - np.abs(centred) * inv_dt, 0.0)
+    residual *= residual
+    return np.copysign(residual, -centred)
+
+
+def mixed_oscillators(
+    freq_hz: np.ndarray,
+    amp: np.ndarray,
+    shape: np.ndarray,
+    sample_rate: float,
+    num_samples: int,
+) -> np.ndarray:
+    """The k-osc mix ``(..., num_samples)`` float32 of oscillators ``(..., k)``, fast.
+
+    The same signal as the mean over oscillators of ``amp * oscillator_bank(...)`` (to about
+    1e-7): the phase is computed in float64 and centred on its wrap (so float32 keeps its
+    precision where PolyBLEP acts), the rest runs in float32 with the PolyBLEP branch-free and
+    the waveform crossfade folded into one sum; about 5x faster. The search renders with it;
+    datasets and evaluation keep the float64 :func:`oscillator_bank`.
+    """
+    freq = np.asarray(freq_hz, np.float64)
+    dt = freq / sample_rate
+    cycles = np.arange(num_samples, dtype=np.float64) * dt[..., None]
+    centred = (cycles - np.rint(cycles)).astype(np.float32)  # phase, wrapped to [-0.5, 0.5)
+    cycles += 0.5
+    shifted = (cycles - np.rint(cycles)).astype(np.float32)  # half a cycle later
+    inv_dt = (1.0 / dt).astype(np.float32)[..., None]
+    s = np.clip(np.asarray(shape, np.float32), -1.0, 1.0)[..., None]
+    gain = (np.clip(np.asarray(amp, np.float32), 0.0, 1.0) / freq.shape[-1])[..., None]
+    w_sine, w_saw = gain * np.clip(-s, 0.0, 1.0), gain * np.clip(s, 0.0, 1.0)
+    w_square = gain * (1.0 - np.abs(s))
+    naive_square = np.where(centred >= 0.0, np.float32(1.0), np.float32(-1.0))
+    # square = naive_square + blep(phase) - blep(phase + 1/2); saw = 2 centred - naive_square
+    # - blep(phase); sine = -sin(2 pi centred)
+    out = np.sin(np.float32(2 * np.pi) * centred)
+    out *= -w_sine
+    out += (w_square - w_saw) * (naive_square + _centred_blep(centred, inv_dt))
+    out += (2.0 * w_saw) * centred
+    out -= w_square * _centred_blep(shifted, inv_dt)
+    return out.sum(axis=-2)
+
+
+class KOsc(Closing):
     """The k-osc synthesizer (vectorised numpy; symmetric or asymmetric variant).
+
+    ``fast`` renders with :func:`mixed_oscillators` (float32, within about 1e-7 of the
+    default float64 renderer, about 5x faster; the search uses it).
 
     Example:
         >>> synth = KOsc(k=4)
@@ -104,8 +152,9 @@ class KOsc:
         asymmetric: bool = False,
         sample_rate: int = KOSC_SAMPLE_RATE,
         num_samples: int = KOSC_NUM_SAMPLES,
+        fast: bool = False,
     ) -> None:
-        self.k, self.asymmetric = k, asymmetric
+        self.k, self.asymmetric, self.fast = k, asymmetric, fast
         self.sample_rate, self.num_samples = sample_rate, num_samples
         self.spec = kosc_spec(k, asymmetric)
 
@@ -120,6 +169,13 @@ class KOsc:
         if params.shape[-1] != 3 * k:
             raise ValueError(f"k-osc with k={k} needs {3 * k} parameters, got {params.shape[-1]}")
         freq, amp, shape = params[:, :k], params[:, k : 2 * k], params[:, 2 * k :]
+        if self.fast:  # in blocks that keep the temporaries in cache (2x faster for 300 rows)
+            mix = [
+                mixed_oscillators(freq[i : i + FAST_BLOCK], amp[i : i + FAST_BLOCK],
+                                  shape[i : i + FAST_BLOCK], self.sample_rate, self.num_samples)
+                for i in range(0, max(1, len(params)), FAST_BLOCK)
+            ]  # fmt: skip
+            return np.concatenate(mix)[:, None, :]
         osc = oscillator_bank(freq, np.clip(shape, -1, 1), self.sample_rate, self.num_samples)
         audio = np.mean(np.clip(amp, 0, 1)[..., None] * osc, axis=1)  # (N, T)
         return audio[:, None, :].astype(np.float32)

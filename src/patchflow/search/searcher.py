@@ -1,0 +1,404 @@
+"""The anytime matcher: one-shot answer, model proposals, then CMA-ES refinement.
+
+:meth:`Searcher.run` is a generator. It yields the model's one-shot answer first (stage
+``"model"``), then an :class:`Improvement` each time a batch of renders finds a better patch, and
+last one ``final`` improvement with the top distinct candidates: when the budget is spent, the
+caller's ``cancel`` event is set, or nothing is left to try. Budget and cancellation are checked
+between batches (at most one proposal batch or one CMA-ES generation runs after ``cancel``; a
+plug-in pool stops handing out renders at once). For a given seed and render budget (and a time
+budget that does not run out first) the search renders the same patches in the same order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from patchflow.inference import prepare_audio
+from patchflow.note_conditioning import conditioning_note
+from patchflow.search.config import SearchConfig
+from patchflow.search.notes import finalize, place_target_note
+from patchflow.search.proposals import Proposer
+from patchflow.search.refine import CmaRun, Restarts, search_columns
+from patchflow.search.renderers import Renderer
+from patchflow.search.results import Candidate, Improvement, SearchBudget
+from patchflow.search.scoring import guide_for, scorer_for
+from patchflow.spec import SynthSpec
+
+if TYPE_CHECKING:
+    from patchflow.inference import Predictor
+    from patchflow.pitch import NotePlacement
+
+log = logging.getLogger(__name__)
+
+DISTINCT_UNIT = 1e-3  # candidates closer than this in every 0..1 parameter count as one
+TOP_BLOCK = 64  # top_candidates looks at the best patches this many at a time
+SCAN_STREAM = 3  # scan grids' offsets come from rng([seed, 3, scan number])
+
+
+class Searcher:
+    """Matches audio by rendering patches with the synth (see the module docstring).
+
+    Args:
+        spec: The synth spec (the model's and the renderer's).
+        renderer: Renders native patches (:func:`~patchflow.search.open_renderer`).
+        predictor: The model proposing patches (``None``: the spec's prior proposes).
+        config: Search settings (default: :meth:`SearchConfig.for_spec`).
+    """
+
+    def __init__(
+        self,
+        spec: SynthSpec,
+        renderer: Renderer,
+        *,
+        predictor: Predictor | None = None,
+        config: SearchConfig | None = None,
+    ) -> None:
+        self.spec = spec
+        self.renderer = renderer
+        self.predictor = predictor
+        self.config = config or SearchConfig.for_spec(spec)
+
+    def __repr__(self) -> str:
+        source = "prior" if self.predictor is None else self.predictor.card.name
+        return f"Searcher({self.spec.synth!r}, {source}, {self.renderer!r})"
+
+    def run(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        *,
+        budget: SearchBudget,
+        seed: int = 0,
+        cancel: threading.Event | None = None,
+        top_k: int = 4,
+    ) -> Iterator[Improvement]:
+        """Search for ``audio`` ``(T,)`` or ``(C, T)`` at ``sample_rate`` Hz.
+
+        Raises:
+            AudioError: The audio cannot be matched (silent, empty, too short or long, ...).
+        """
+        return _Run(self, audio, sample_rate, budget, seed, cancel, top_k).iterate()
+
+
+def prepare_target(audio: np.ndarray, sample_rate: int, renderer: Renderer) -> np.ndarray:
+    """The target ``(C, T)`` as a search scores it: prepared like the model's input
+    (:meth:`Predictor.prepare`), at the renderer's rate, channels and length."""
+    return prepare_audio(
+        audio,
+        sample_rate,
+        target_rate=renderer.sample_rate,
+        channels=renderer.channels,
+        num_samples=renderer.num_samples,
+        min_samples=max(1, renderer.num_samples // 4),
+    )[0]
+
+
+class _Run:
+    """The state of one search (archive of scored patches, counters, the clock)."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        audio: np.ndarray,
+        sample_rate: int,
+        budget: SearchBudget,
+        seed: int,
+        cancel: threading.Event | None,
+        top_k: int,
+    ) -> None:
+        self.t0 = time.monotonic()
+        self.spec, self.config, self.renderer = searcher.spec, searcher.config, searcher.renderer
+        self.budget, self.seed, self.top_k = budget, seed, top_k
+        self.cancel = cancel or threading.Event()
+        r = self.renderer
+        model_audio = (
+            None if searcher.predictor is None else searcher.predictor.prepare(audio, sample_rate)
+        )
+        self.target = prepare_target(audio, sample_rate, r)
+        self.placement: NotePlacement | None = place_target_note(
+            self.spec, self.target, r.sample_rate
+        )
+        self.scorer = scorer_for(self.target, r.sample_rate)
+        self.guide = guide_for(self.target)
+        self.guide_scores = np.zeros(0)  # the guide's scores of the last evaluate(guided=True)
+        note = conditioning_note(self.placement)  # told to note-conditioned bundles
+        self.proposer = Proposer.for_target(self.spec, searcher.predictor, model_audio,
+                                            self.config, note)  # fmt: skip
+        self.natives: list[np.ndarray] = []
+        self.scores: list[float] = []
+        self.best_index = -1
+        self.renders = 0
+        self.stage = "model"
+        self.render_s = 0.0  # seconds per render in the last batch (no batch starts that can't end)
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self.t0
+
+    @property
+    def best_score(self) -> float:
+        return self.scores[self.best_index] if self.best_index >= 0 else math.inf
+
+    def stopped(self, batch: int = 1) -> bool:
+        """Whether a batch of ``batch`` renders may not start (budget spent or cancelled)."""
+        if self.cancel.is_set() or self.budget.exhausted(self.elapsed_s, self.renders):
+            return True
+        left = self.budget.renders_left(self.renders)
+        if left is not None and left < batch:
+            return True
+        return self.elapsed_s + self.render_s * batch > self.budget.seconds
+
+    def candidate(self, native: np.ndarray, score: float) -> Candidate:
+        native = np.asarray(native, np.float64)
+        return Candidate(
+            native=native.astype(np.float32),
+            unit=self.spec.to_unit(native)[0].astype(np.float32),
+            encoded=self.spec.encode(native)[0],
+            score=float(score),
+        )
+
+    def improvement(self, final: bool = False) -> Improvement:
+        best = self.candidate(self.natives[self.best_index], self.best_score)
+        return Improvement(
+            best=best,
+            renders=self.renders,
+            elapsed_s=self.elapsed_s,
+            stage=self.stage,
+            final=final,
+            note=self.placement,
+            candidates=self.top_candidates() if final else (),
+            scorer=self.scorer.name,
+        )
+
+    def top_candidates(self) -> tuple[Candidate, ...]:
+        if self.top_k < 1:
+            return ()
+        order = np.argsort(np.asarray(self.scores), kind="stable")
+        chosen: list[int] = []
+        units: dict[int, np.ndarray] = {}
+        for start in range(0, len(order), TOP_BLOCK):  # 0..1 values of the best ones only
+            block = order[start : start + TOP_BLOCK]
+            rows = self.spec.to_unit(np.stack([self.natives[i] for i in block]))
+            units.update(zip(block.tolist(), rows, strict=True))
+            for i in block.tolist():
+                if all(np.max(np.abs(units[i] - units[j])) > DISTINCT_UNIT for j in chosen):
+                    chosen.append(i)
+                    if len(chosen) == self.top_k:
+                        break
+            if len(chosen) == self.top_k:
+                break
+        return tuple(self.candidate(self.natives[i], self.scores[i]) for i in chosen)
+
+    def evaluate(self, encoded: np.ndarray, guided: bool = False) -> tuple[np.ndarray, bool]:
+        """Render and score encoded patches ``(N, D)``; returns scores and whether one is best
+        (``guided``: the guide's scores too, in ``guide_scores``)."""
+        start = time.monotonic()
+        native = finalize(self.spec, encoded, self.placement)
+        batch = self.renderer.render(native, self.cancel)
+        scores = np.full(len(native), math.inf)
+        if guided:
+            self.guide_scores = np.full(len(native), math.inf)
+        if batch.ok.any():
+            scores[batch.ok] = self.scorer(batch.audio[batch.ok])
+            if guided and self.guide is not None:
+                self.guide_scores[batch.ok] = self.guide(batch.audio[batch.ok])
+            elif guided:
+                self.guide_scores = scores.copy()
+        self.renders += len(native)
+        before = self.best_score
+        for row, score in zip(native, scores, strict=True):
+            if math.isfinite(score):
+                self.natives.append(row)
+                self.scores.append(float(score))
+                if score < self.best_score:
+                    self.best_index = len(self.scores) - 1
+        self.render_s = (time.monotonic() - start) / max(1, len(native))
+        return scores, self.best_score < before
+
+    # ---- stages -----------------------------------------------------------------------------
+
+    def iterate(self) -> Iterator[Improvement]:
+        first = self.proposer.first(self.seed)
+        deferred = None
+        if self.config.score_first and self.budget.renders != 0:
+            self.evaluate(first)
+        else:  # answer at once; the one-shot is scored with the first proposals
+            self.natives.append(finalize(self.spec, first, self.placement)[0])
+            self.scores.append(math.inf)
+            self.best_index = 0
+            deferred = first
+        if self.best_index < 0:  # the one-shot render failed: keep it, unscored
+            self.natives.append(finalize(self.spec, first, self.placement)[0])
+            self.scores.append(math.inf)
+            self.best_index = len(self.scores) - 1
+        yield self.improvement()
+        if not self.budget.one_shot:
+            yield from self.proposals(deferred)
+            yield from self.refine()
+        yield self.improvement(final=True)
+
+    def proposals(self, deferred: np.ndarray | None) -> Iterator[Improvement]:
+        chunks = self.proposer.chunks(self.config.proposals, self.seed, self.config.batch)
+        if deferred is not None:  # the unscored one-shot answer goes first
+            chunks = itertools.chain([deferred], chunks)
+            self.natives.pop(0)
+            self.scores.pop(0)
+            self.best_index = -1
+        for chunk in chunks:
+            chunk = chunk[: self.fitting(len(chunk))]
+            if len(chunk) == 0 or self.stopped(len(chunk)):
+                break
+            self.stage = "proposals"
+            _, improved = self.evaluate(chunk)
+            if improved:
+                yield self.improvement()
+        if self.best_index < 0 and deferred is not None:  # nothing rendered: keep it unscored
+            self.natives.append(finalize(self.spec, deferred, self.placement)[0])
+            self.scores.append(math.inf)
+            self.best_index = len(self.scores) - 1
+
+    def fitting(self, n: int) -> int:
+        """How many of ``n`` renders fit in the budget left (at least 1 while time is left)."""
+        left = self.budget.renders_left(self.renders)
+        n = n if left is None else min(n, left)
+        if self.render_s > 0 and not math.isinf(self.budget.seconds):
+            time_left = self.budget.seconds - self.elapsed_s
+            n = min(n, max(1, int(time_left / self.render_s)))
+        return n
+
+    def refine(self) -> Iterator[Improvement]:
+        columns = search_columns(self.spec, self.placement is not None)
+        if len(columns) == 0 or not math.isfinite(self.best_score):
+            return
+        restarts = Restarts(columns, self.config, self.seed)
+        starts = [c.encoded for c in self.distinct_best(self.config.restart_pool)]
+        run = yield from self.race(restarts)
+        scan_columns = self.scan_columns(columns)
+        generation = 0
+        while not self.stopped(restarts.population):
+            every = self.config.scan_every
+            if every and len(scan_columns) and generation % every == 0:
+                column = scan_columns[(generation // every) % len(scan_columns)]
+                if (yield from self.scan_step(int(column), generation // every)):
+                    run = None  # refine around the new best from scratch
+            every = self.config.crossover_every
+            if every and generation and generation % every == 0:
+                children = self.crossovers()
+                if len(children) and not self.stopped(len(children)):
+                    _, improved = self.evaluate(children)
+                    if improved:  # a slot moved: refine around the new best from scratch
+                        run = None
+                        yield self.improvement()
+            if run is None or run.done(self.config.patience):
+                best = self.spec.encode(self.natives[self.best_index])[0]
+                run = restarts.next_run(best, starts, self.best_score)
+            self.stage = "refine"
+            scores, improved = self.evaluate(run.ask())
+            run.tell(scores, self.config.min_improvement)
+            generation += 1
+            if improved:
+                yield self.improvement()
+
+    def scan_columns(self, columns: np.ndarray) -> np.ndarray:
+        """The searched columns of parameters measured in the config's ``scan_units``."""
+        units = self.config.scan_units
+        scanned = {c.start for p, c in zip(self.spec.params, self.spec.columns, strict=True)
+                   if p.unit in units}  # fmt: skip
+        return np.asarray([c for c in columns if c in scanned], dtype=np.int64)
+
+    def scan_step(self, column: int, count: int) -> Generator[Improvement, None, bool]:
+        """A coarse scan of encoded ``column`` over its whole range, its winner picked by the
+        guide (the smoothed distance), then a fine scan around the winner's value scored by the
+        real distance. Returns whether the best patch improved."""
+        coarse = self.scan(column, count)
+        if self.stopped(len(coarse)):
+            return False
+        _, improved = self.evaluate(coarse, guided=True)
+        centre = coarse[int(np.argmin(self.guide_scores))]  # the best itself is the last row
+        c = self.config
+        if c.scan_local:
+            fine = np.repeat(centre[None], c.scan_local, axis=0)
+            offsets = c.scan_local_width * np.linspace(-1.0, 1.0, c.scan_local)
+            fine[:, column] = np.clip(centre[column] + offsets, -1.0, 1.0)
+            if not self.stopped(len(fine)):
+                _, better = self.evaluate(fine)
+                improved = improved or better
+        if improved:
+            yield self.improvement()
+        return improved
+
+    def scan(self, column: int, count: int) -> np.ndarray:
+        """The best patch with encoded ``column`` set to each of ``scan_points`` values spread
+        evenly over [-1, 1] (offset by a seeded random fraction of a step); in a ``scan_redraw``
+        fraction of them the other parameters of the column's symmetry slot (an oscillator's
+        level and waveform) are drawn from the spec's prior. The best patch itself last.
+        ``(scan_points + 1, D)``."""
+        c = self.config
+        rng = np.random.default_rng([self.seed, SCAN_STREAM, count])
+        offset = rng.random()
+        best = self.spec.encode(self.natives[self.best_index])
+        children = np.repeat(best, c.scan_points, axis=0)
+        slot = next((cols for slots in self.spec.symmetry_groups().values() for cols in slots
+                     if column in cols), [column])  # fmt: skip
+        others = np.asarray([j for j in slot if j != column], dtype=np.int64)
+        redraw = rng.random(c.scan_points) < c.scan_redraw
+        if len(others) and redraw.any():
+            drawn = self.spec.encode(self.spec.sample(rng, c.scan_points))
+            children[np.ix_(redraw, others)] = drawn[np.ix_(redraw, others)]
+        children[:, column] = -1.0 + 2.0 * (np.arange(c.scan_points) + offset) / c.scan_points
+        return np.concatenate([children, best]).astype(np.float32)
+
+    def crossovers(self) -> np.ndarray:
+        """The best patch with one symmetry slot (an oscillator) replaced by a slot of one of the
+        best distinct candidates: moves a local search cannot make. ``(M, D)``."""
+        best = self.spec.encode(self.natives[self.best_index])[0]
+        donors = [c.encoded for c in self.distinct_best(self.config.crossover_pool)[1:]]
+        children = []
+        for slots in self.spec.symmetry_groups().values():
+            for target in slots:
+                for donor in donors:
+                    for source in slots:
+                        child = best.copy()
+                        child[target] = donor[source]
+                        children.append(child)
+        return np.asarray(children, np.float32).reshape(-1, self.spec.dim)
+
+    def race(self, restarts: Restarts) -> Generator[Improvement, None, CmaRun | None]:
+        """Runs from the best distinct candidates, in turn, the worst dropped every
+        ``race_generations``; returns the winner (``None`` without a race)."""
+        c = self.config
+        entrants = self.distinct_best(c.racers)
+        if len(entrants) < 2:
+            return None
+        runs = [restarts.run_from(x.encoded, x.score) for x in entrants]
+        generation = 0
+        while len(runs) > 1:
+            for run in runs:
+                if self.stopped(restarts.population):
+                    return None
+                self.stage = "refine"
+                scores, improved = self.evaluate(run.ask())
+                run.tell(scores, c.min_improvement)
+                if improved:
+                    yield self.improvement()
+            generation += 1
+            if generation % c.race_generations == 0:
+                runs.pop(max(range(len(runs)), key=lambda i: runs[i].best))
+        return runs[0]
+
+    def distinct_best(self, k: int) -> tuple[Candidate, ...]:
+        saved, self.top_k = self.top_k, k
+        try:
+            return self.top_candidates()
+        finally:
+            self.top_k = saved

@@ -1,0 +1,30 @@
+"""benchmarks/search_quality.py at a tiny size: it runs and writes its three files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_search_quality_benchmark_writes_its_report(tmp_path):
+    path = ROOT / "benchmarks" / "search_quality.py"
+    spec = importlib.util.spec_from_file_location("_bench_search_quality", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        argv = ["--kosc-targets", "1", "--amsynth-targets", "0", "--max-budget-s", "0.05"]
+        result = module.main([*argv, "--out", str(tmp_path)])
+    finally:
+        del sys.modules[spec.name]
+    assert json.loads((tmp_path / "search_quality.json").read_text())["budgets_s"] == [0.05]
+    assert set(result["kosc"]["project"]) == {"cnf", "prior"}
+    rows = result["kosc"]["independent"]["cnf"]
+    assert rows["0.05"][0] <= rows["first"][0]  # the search never returns worse than its start
+    assert "| cnf |" in (tmp_path / "search_quality.md").read_text()
+    assert (tmp_path / "search_quality.png").read_bytes()[:4] == b"\x89PNG"
