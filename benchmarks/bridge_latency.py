@@ -23,6 +23,16 @@ other paths are timed one after another:
 - ``zmq x8 concurrent``: ``--clients`` ZeroMQ clients in threads, each sending sequential matches
   (``ceil(requests / clients)`` each); throughput over the whole run and per-request p50/p99.
 
+With ``--search-load S`` every row is measured while another client's search runs: the server
+is started with ``--budget-s S`` and a loader client keeps one search going on it (a match, then
+its streamed improvements up to the final score, then the next match), and for the in-process
+row a loader keeps a search process (:class:`patchflow.bridge.search_process.ProcessSearcher`,
+what the server runs its searches in) searching with the same budget; the in-process row and
+the networked rows are timed in two phases, each with its own search running (one search on the
+machine at a time, as with one searching client). The probes' own matches start
+searches too; each is cancelled by the probe's next match. Write it under another ``--name``
+(e.g. ``bridge_latency_search``): the first-answer latency while searches run.
+
 The reference (needs the training checkpoint, ``--run RUN_DIR`` or a ``.pt`` file): the same
 model in PyTorch eager mode, 100-step RK4 (``model.sample(features, steps=100, method="rk4",
 cfg_scale=w)``, w = the bundle's guidance scale), with ``--torch-threads`` torch threads (default
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -62,6 +73,7 @@ import soundfile
 
 from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.engine import OnnxEngine
+from patchflow.bridge.zmq_codec import encode_request
 from patchflow.bundle import Bundle, BundleError, load_bundle
 from patchflow.machine import cpu_name
 from patchflow.synths.kosc import KOsc
@@ -267,7 +279,12 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def serve_subprocess(
-    bundle_path: Path, *, threads: int, workers: int, log_path: Path
+    bundle_path: Path,
+    *,
+    threads: int,
+    workers: int,
+    log_path: Path,
+    extra: Sequence[str] = (),
 ) -> Iterator[ServerProcess]:
     """Start ``python -m patchflow serve`` on free loopback ports and wait until it answers.
 
@@ -279,6 +296,7 @@ def serve_subprocess(
     cmd = [sys.executable, "-m", "patchflow", "serve", "--model", str(bundle_path)]
     cmd += ["--osc-port", str(osc_port), "--reply-port", str(reply_port), "--zmq", endpoint]
     cmd += ["--threads", str(threads), "--workers", str(workers), "--status-interval", "0"]
+    cmd += list(extra)
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
@@ -305,6 +323,92 @@ def serve_subprocess(
 
 # ---------------------------------------------------------------------------------------------
 # Paths
+
+
+@dataclass
+class SearchLoad:
+    """Counts of the searches the loaders completed (a loader's error ends it and is kept)."""
+
+    served: int = 0
+    in_process: int = 0
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+
+@contextlib.contextmanager
+def search_load(
+    server: ServerProcess,
+    engine: OnnxEngine,
+    audio: np.ndarray,
+    budget_s: float,
+    *,
+    local: bool,
+    load: SearchLoad,
+) -> Iterator[SearchLoad]:
+    """Keep one search running: on the server, another client's (``local`` False, for the
+    networked rows), or in a search process beside this one (``local``, for the in-process
+    row, as the server runs its searches); its completed searches are counted in ``load``."""
+    from patchflow.bridge.search_process import ProcessSearcher, SearchProcessSpec
+    from patchflow.search import SearchBudget
+
+    stop = threading.Event()
+    started = threading.Event()  # set once the loader's first search runs (or it failed)
+
+    def served() -> None:
+        try:
+            with ZmqClient(server.zmq_endpoint, timeout_s=REPLY_TIMEOUT_S) as client:
+                while not stop.is_set():
+                    request_id = client.next_id()
+                    client.send_frames(
+                        encode_request(
+                            "match", request_id, audio=audio, sample_rate=CLIP_SAMPLE_RATE
+                        )
+                    )
+                    client.wait_for(request_id)  # the first answer: its search is starting
+                    started.set()
+                    while not client.wait_for(request_id).header.get("final"):
+                        pass
+                    load.served += 1
+        except Exception as exc:  # reported in the notes
+            load.errors.append(f"served loader: {exc!r}")
+            started.set()
+
+    def in_process() -> None:
+        try:
+            with ProcessSearcher(SearchProcessSpec(str(engine.bundle.path))) as searcher:
+                started.set()
+                while not stop.is_set():
+                    for _ in searcher.run(
+                        audio,
+                        CLIP_SAMPLE_RATE,
+                        budget=SearchBudget(seconds=budget_s),
+                        cancel=stop,
+                    ):
+                        pass
+                    load.in_process += 1
+        except Exception as exc:  # reported in the notes
+            load.errors.append(f"in-process loader: {exc!r}")
+            started.set()
+
+    thread = threading.Thread(target=in_process if local else served, daemon=True)
+    thread.start()
+    if not started.wait(SERVER_START_TIMEOUT_S):  # measure only once the search runs
+        load.errors.append("a loader did not start in time")
+    try:
+        yield load
+    finally:
+        stop.set()
+        thread.join(REPLY_TIMEOUT_S)
+
+
+def discarding_streams(call: Callable[[], Any], client: OscClient | ZmqClient) -> Callable[[], Any]:
+    """``call``, then drop the stream messages of earlier matches the client kept aside."""
+
+    def wrapped() -> Any:
+        reply = call()
+        client._backlog.clear()  # search streams of cancelled matches: not part of the timing
+        return reply
+
+    return wrapped
 
 
 def in_process_probe(engine: OnnxEngine, audio: np.ndarray) -> Probe:
@@ -583,12 +687,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--device-report", action="store_true", help="print the onnxruntime providers in use"
     )
+    parser.add_argument(
+        "--search-load",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="measure while another client's search (budget S s) runs, on the server and in "
+        "process (0: no search)",
+    )
     args = parser.parse_args(argv)
     for name in ("requests", "block", "clients", "reference_requests", "threads", "torch_threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or not args.audio_seconds > 0:
         parser.error("--warmup must be >= 0 and --audio-seconds > 0")
+    if not args.search_load >= 0:
+        parser.error("--search-load must be >= 0")
     return args
 
 
@@ -621,9 +735,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         wav_path = tmp / "clip.wav"
         soundfile.write(wav_path, audio.T, CLIP_SAMPLE_RATE, subtype="FLOAT")
+        searching = args.search_load > 0
         server = stack.enter_context(
             serve_subprocess(
-                bundle.path, threads=args.threads, workers=args.workers, log_path=tmp / "serve.log"
+                bundle.path,
+                threads=args.threads,
+                workers=args.workers,
+                log_path=tmp / "serve.log",
+                extra=("--budget-s", f"{args.search_load:g}" if searching else "0"),
             )
         )
         osc = stack.enter_context(
@@ -638,10 +757,39 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             in_process_probe(engine, audio),
             *network_probes(osc, zmq_client, audio, wav_path),
         ]
-        rows, first_rows = timed_in_turns(probes, args.requests, args.warmup, args.block)
+        load = None
+        if searching:
+            load = SearchLoad()
+            probes = [
+                Probe(
+                    p.path,
+                    discarding_streams(p.call, osc if p.path.startswith("osc") else zmq_client)
+                    if p.server_side
+                    else p.call,
+                    f"{p.note}; another client's search running",
+                    p.server_side,
+                )
+                for p in probes
+            ]
+            rows, first_rows = [], []
+            for local, group in ((True, probes[:1]), (False, probes[1:])):
+                with search_load(server, engine, audio, args.search_load, local=local, load=load):
+                    steady, first = timed_in_turns(group, args.requests, args.warmup, args.block)
+                rows += steady
+                first_rows += first
+        else:
+            rows, first_rows = timed_in_turns(probes, args.requests, args.warmup, args.block)
         server_command = shlex.join(server.command)
-        rows += bench_osc_extras(osc, audio, args)
-        rows.append(bench_concurrent(server, audio, args))
+        if load is None:
+            rows += bench_osc_extras(osc, audio, args)
+            rows.append(bench_concurrent(server, audio, args))
+        else:
+            notes.append(
+                f"Search load: budget {args.search_load:g} s; during the run the loaders "
+                f"completed {load.served} searches on the server (another client) and "
+                f"{load.in_process} in process; the upload, macro and concurrent rows are "
+                "skipped." + (f" Loader errors: {'; '.join(load.errors)}" if load.errors else "")
+            )
         rows += first_rows
         for row in rows:
             log.info("%s", row)

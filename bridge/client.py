@@ -83,6 +83,7 @@ class Info:
     max_seconds: float
     n_macros: int
     min_seconds: float | None = None
+    search_budget_s: float | None = None  # None: a server too old to say
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ class OscClient:
             sample_rate=_as_int(a[3]),
             max_seconds=_as_float(a[4]),
             n_macros=_as_int(a[5]),
+            search_budget_s=_as_float(a[6]) if len(a) > 6 else None,
         )
 
     def names(self, timeout_s: float | None = None) -> list[str]:
@@ -519,6 +521,7 @@ class ZmqClient:
             max_seconds=h["max_seconds"],
             n_macros=h["n_macros"],
             min_seconds=h["min_seconds"],
+            search_budget_s=h.get("search_budget_s"),
         )
 
     def names(self, timeout_s: float | None = None) -> list[str]:

@@ -30,8 +30,14 @@ from typing import TypeAlias
 import mido
 import numpy as np
 
-from patchflow.bridge.audio import AudioLimits, read_audio_file
-from patchflow.bridge.errors import CODE_BUSY, CODE_INTERNAL, BridgeError, RequestError
+from patchflow.bridge.audio import AudioClip, AudioLimits, FileAccess, shorten_path
+from patchflow.bridge.errors import (
+    CODE_BUSY,
+    CODE_INTERNAL,
+    CODE_TIMEOUT,
+    BridgeError,
+    RequestError,
+)
 from patchflow.bridge.messages import (
     LEARN_CANCELLED,
     NO_ID,
@@ -58,6 +64,7 @@ from patchflow.bridge.messages import (
     Request,
 )
 from patchflow.bridge.midi import MacroInput, MacroLearn
+from patchflow.bridge.network import client_is_remote
 from patchflow.bridge.service import Engine, MatchResult
 from patchflow.bridge.uploads import UploadStore
 
@@ -66,6 +73,17 @@ logger = logging.getLogger(__name__)
 EngineRequest: TypeAlias = MatchAudioRequest | MatchFileRequest | MacroRequest | MorphRequest
 Notify: TypeAlias = Callable[[str, list[Reply]], None]
 """Sends replies to a client (by client key) outside the request it is handling."""
+
+MAX_STUCK_FILE_READS = 2
+"""File reads that overstayed their timeout and still run; past this, file requests are refused."""
+REMOTE_FILES_REFUSED = (
+    "file paths are accepted only from this computer (loopback clients); send the audio itself "
+    "(match/begin, match/chunk, match/end), or start the server with --remote-files"
+)
+NON_FINITE_RESULT = (
+    "the model produced non-finite parameters for this audio; nothing was sent (try another "
+    "clip, or a quieter one)"
+)
 
 NO_MIDI_INPUT = (
     "no MIDI input (the server runs without --midi-in, or its MIDI port could not be opened)"
@@ -116,6 +134,10 @@ class Dispatcher:
         max_clients: Per-client state is kept for this many recently seen clients.
         notify: Sends replies to another client than the requester (learned bindings, replaced
             learns); without it they are logged and dropped.
+        files: Which files ``match/file`` may read (default: :class:`FileAccess`'s defaults,
+            loopback clients only).
+        search_budget_s: The server's search budget, told to clients in ``info`` and ``hello``
+            replies (0: one answer per match, no stream).
     """
 
     def __init__(
@@ -126,8 +148,14 @@ class Dispatcher:
         *,
         max_clients: int = 1024,
         notify: Notify | None = None,
+        files: FileAccess | None = None,
+        search_budget_s: float = 0.0,
     ):
         self.engine = engine
+        self.files = files if files is not None else FileAccess()
+        self.search_budget_s = float(search_budget_s)
+        self._stuck_reads = 0
+        self._reads_lock = threading.Lock()
         self.uploads = uploads
         self.audio_limits: AudioLimits = uploads.audio_limits
         self._clock = clock
@@ -140,6 +168,7 @@ class Dispatcher:
         self._macro_learn: MacroLearn | None = None
         self._pending_learn: _PendingLearn | None = None
         self._learn_lock = threading.Lock()  # keeps learn mode and its requester in step
+        uploads.set_eviction_listener(self._upload_evicted)
 
     # -- per-client state ---------------------------------------------------------------------
 
@@ -252,6 +281,9 @@ class Dispatcher:
             raise RequestError(NO_MIDI_INPUT)
         return [BindingsReply(request.request_id, macro_learn.binding_list())]
 
+    def _upload_evicted(self, client: str, request_id: int, reason: str) -> None:
+        self._send(client, [ErrorReply(request_id, CODE_BUSY, reason, "match")])
+
     def _send(self, client: str, replies: list[Reply]) -> None:
         if self._notify is None:
             logger.info("no way to send %r to %s; dropped", replies, client)
@@ -297,6 +329,7 @@ class Dispatcher:
                     max_seconds=float(engine.max_seconds),
                     min_seconds=float(engine.min_seconds),
                     n_macros=int(engine.n_macros),
+                    search_budget_s=self.search_budget_s,
                 )
             ]
         if isinstance(request, NamesRequest):
@@ -330,6 +363,8 @@ class Dispatcher:
             self.audio_limits.check_array(request.audio, request.sample_rate)
             return EngineCall(client, request, now)
         if isinstance(request, MatchFileRequest):
+            if client_is_remote(client) and not self.files.remote:
+                raise RequestError(REMOTE_FILES_REFUSED)
             return EngineCall(client, request, now)
         if isinstance(request, MacroRequest):
             n_macros = int(engine.n_macros)
@@ -384,7 +419,7 @@ class Dispatcher:
         request = call.request
         engine = self.engine
         if isinstance(request, MatchFileRequest):
-            clip = read_audio_file(request.path, self.audio_limits)
+            clip = self._read_file(request.path)
             return engine.match(
                 clip.audio, clip.sample_rate_hz, client=call.client, request_id=request.request_id
             )
@@ -399,10 +434,60 @@ class Dispatcher:
             return engine.macro(client=call.client, index=request.index, value=request.value)
         return engine.morph(client=call.client, value=request.value)
 
+    def _read_file(self, path: str) -> AudioClip:
+        """Read a ``match/file`` path on a helper thread, waiting at most the file timeout.
+
+        A read that overstays (a hung file system) is abandoned, so the worker, and the other
+        clients queued behind it, go on; at most :data:`MAX_STUCK_FILE_READS` such reads may
+        linger before file requests are refused.
+        """
+        files = self.files
+        with self._reads_lock:
+            if self._stuck_reads >= MAX_STUCK_FILE_READS:
+                raise RequestError(
+                    f"{self._stuck_reads} earlier file reads are still stuck; send the audio "
+                    "itself, or try again later",
+                    code=CODE_BUSY,
+                )
+        outcome: list[AudioClip | Exception] = []
+        done = threading.Event()
+        abandoned = threading.Event()
+
+        def read() -> None:
+            try:
+                outcome.append(files.read(path, self.audio_limits))
+            except Exception as exc:  # handed to the waiting worker
+                outcome.append(exc)
+            finally:
+                with self._reads_lock:
+                    done.set()
+                    if abandoned.is_set():
+                        self._stuck_reads -= 1
+
+        threading.Thread(target=read, name="patchflow-file-read", daemon=True).start()
+        if not done.wait(files.timeout_s + 0.5):
+            with self._reads_lock:
+                if not done.is_set():
+                    abandoned.set()
+                    self._stuck_reads += 1
+            if abandoned.is_set():
+                raise RequestError(
+                    f"reading audio file {shorten_path(path)} took longer than "
+                    f"{files.timeout_s:g} s",
+                    code=CODE_TIMEOUT,
+                )
+        result = outcome[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
     def _check_result(self, result: MatchResult) -> None:
         for name in ("params01", "native"):
-            shape = np.shape(getattr(result, name))
+            values = getattr(result, name)
+            shape = np.shape(values)
             if shape != (self._n_params,):
                 raise TypeError(
                     f"engine returned {name} of shape {shape}, expected ({self._n_params},)"
                 )
+            if not np.all(np.isfinite(np.asarray(values, dtype=np.float64))):
+                raise BridgeError(NON_FINITE_RESULT, code=CODE_INTERNAL)

@@ -134,6 +134,15 @@ class BindingsRequest:
     request_id: int | None = None
 
 
+@dataclass(frozen=True)
+class HelloRequest:
+    """OSC only: send this sender's replies to ``reply_port`` on its host (a device instance's
+    own receive port). Handled by the OSC transport, never by the dispatcher."""
+
+    cmd: ClassVar[str] = "hello"
+    reply_port: int
+
+
 Request: TypeAlias = (
     PingRequest
     | InfoRequest
@@ -147,6 +156,7 @@ Request: TypeAlias = (
     | MorphRequest
     | LearnRequest
     | BindingsRequest
+    | HelloRequest
 )
 
 
@@ -165,7 +175,8 @@ class PongReply:
 
 @dataclass(frozen=True)
 class InfoReply:
-    """Model and synth description."""
+    """Model and synth description, and the server's search budget (seconds each match keeps
+    improving after its first answer; 0: one answer per match, no stream)."""
 
     request_id: int | None
     model: str
@@ -175,6 +186,7 @@ class InfoReply:
     max_seconds: float
     min_seconds: float
     n_macros: int
+    search_budget_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -259,6 +271,88 @@ class BindingsReply:
     bindings: tuple[MacroBinding, ...]
 
 
+@dataclass(frozen=True)
+class HelloReply:
+    """Answer to a hello, sent to the newly registered reply address; carries the server's
+    search budget in seconds (0: no search stream follows a match's first answer)."""
+
+    reply_port: int
+    protocol_version: int = PROTOCOL_VERSION
+    search_budget_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class NoteReply:
+    """The pitch a match's search renders its candidates at (once per match, before the first
+    improvement; only for synths with a note parameter).
+
+    Args:
+        request_id: The match id.
+        midi: The input's detected fractional MIDI note; None when unpitched.
+        confidence: 0..1.
+        octaves_shifted: Octaves the note was moved to fit the synth's range (+ up, - down).
+    """
+
+    request_id: int
+    midi: float | None
+    confidence: float
+    octaves_shifted: int
+
+
+@dataclass(frozen=True)
+class ScoredPatch:
+    """One of a search's best distinct patches.
+
+    Args:
+        score: Spectral distance to the input (lower is better).
+        params01: (P,) float32, normalised 0..1, spec order.
+    """
+
+    score: float
+    params01: np.ndarray = field(repr=False)
+
+
+NO_SCORE = -1.0
+"""Score of a final message when the search scored nothing (cancelled before it started)."""
+
+
+@dataclass(frozen=True)
+class ImprovementReply:
+    """One message of a match's search stream (after the match's first answer).
+
+    Args:
+        request_id: The match id.
+        params01: (P,) float32 better patch, normalised; None on a final message that carries no
+            patch (the search was cancelled, or found nothing better).
+        native: (P,) float32 the same patch in native units; None with ``params01``.
+        score: Spectral distance of the best patch so far (:data:`NO_SCORE` if none).
+        final: The last message of this match's stream.
+        candidates: The best distinct patches, best first (final message only; may be empty).
+        stage: ``"model"``, ``"proposals"`` or ``"refine"`` (search phase that found it).
+        renders: Synth renders so far.
+        elapsed_s: Search time so far.
+    """
+
+    request_id: int
+    params01: np.ndarray | None = field(repr=False)
+    native: np.ndarray | None = field(repr=False)
+    score: float
+    final: bool
+    candidates: tuple[ScoredPatch, ...] = ()
+    stage: str = ""
+    renders: int = 0
+    elapsed_s: float = 0.0
+
+
 Reply: TypeAlias = (
-    PongReply | InfoReply | NamesReply | ParamsReply | ErrorReply | LearnedReply | BindingsReply
+    PongReply
+    | InfoReply
+    | NamesReply
+    | ParamsReply
+    | ErrorReply
+    | LearnedReply
+    | BindingsReply
+    | HelloReply
+    | NoteReply
+    | ImprovementReply
 )

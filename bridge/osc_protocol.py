@@ -21,6 +21,9 @@ from patchflow.bridge.messages import (
     BindingsReply,
     BindingsRequest,
     ErrorReply,
+    HelloReply,
+    HelloRequest,
+    ImprovementReply,
     InfoReply,
     InfoRequest,
     LearnedReply,
@@ -33,6 +36,7 @@ from patchflow.bridge.messages import (
     MorphRequest,
     NamesReply,
     NamesRequest,
+    NoteReply,
     ParamsReply,
     PingRequest,
     PongReply,
@@ -53,6 +57,7 @@ ADDR_MACRO = "/patchflow/macro"
 ADDR_MORPH = "/patchflow/morph"
 ADDR_MIDI_LEARN = "/patchflow/midi/learn"
 ADDR_MIDI_BINDINGS = "/patchflow/midi/bindings"
+ADDR_HELLO = "/patchflow/hello"
 
 # Replies (server -> client); /patchflow/info, /patchflow/names and /patchflow/midi/bindings
 # reuse the request addresses.
@@ -62,6 +67,9 @@ ADDR_NATIVE = "/patchflow/native"
 ADDR_LATENCY = "/patchflow/latency"
 ADDR_ERROR = "/patchflow/error"
 ADDR_MIDI_LEARNED = "/patchflow/midi/learned"
+ADDR_NOTE = "/patchflow/note"
+ADDR_SCORE = "/patchflow/score"
+ADDR_CANDIDATE = "/patchflow/candidate"
 
 MAX_CHUNK_FLOATS = 1600
 """Most floats in one ``/patchflow/match/chunk`` (keeps the datagram under 8192 bytes)."""
@@ -81,6 +89,7 @@ SIGNATURES = {
     ADDR_MORPH: "value:f",
     ADDR_MIDI_LEARN: "macro_index:i (-1 cancels)",
     ADDR_MIDI_BINDINGS: "no arguments",
+    ADDR_HELLO: "reply_port:i (1..65535)",
 }
 """Argument layout per request address, quoted in error messages."""
 
@@ -96,6 +105,7 @@ _CMDS = {
     ADDR_MORPH: "morph",
     ADDR_MIDI_LEARN: "learn",
     ADDR_MIDI_BINDINGS: "bindings",
+    ADDR_HELLO: "hello",
 }
 
 
@@ -255,6 +265,11 @@ def _parse_midi_bindings(msg: OscMessage) -> BindingsRequest:
     return BindingsRequest()
 
 
+def _parse_hello(msg: OscMessage) -> HelloRequest:
+    _check_count(msg, 1)
+    return HelloRequest(reply_port=_int_arg(msg, 0, "reply_port", lo=1, hi=65535))
+
+
 _PARSERS: dict[str, Callable[[OscMessage], Request]] = {
     ADDR_PING: _parse_ping,
     ADDR_INFO: _parse_info,
@@ -267,6 +282,7 @@ _PARSERS: dict[str, Callable[[OscMessage], Request]] = {
     ADDR_MORPH: _parse_morph,
     ADDR_MIDI_LEARN: _parse_midi_learn,
     ADDR_MIDI_BINDINGS: _parse_midi_bindings,
+    ADDR_HELLO: _parse_hello,
 }
 
 REQUEST_ADDRESSES = tuple(_PARSERS)
@@ -310,7 +326,8 @@ def pong_reply(reply: PongReply) -> OscMessage:
 
 def info_reply(reply: InfoReply) -> OscMessage:
     """``/patchflow/info <model:s> <synth:s> <n_params:i> <sample_rate:i> <max_seconds:f>
-    <n_macros:i>``."""
+    <n_macros:i> <search_budget_s:f>`` (the budget last: older clients read the fields before
+    it in place)."""
     return OscMessage(
         ADDR_INFO,
         (
@@ -320,6 +337,7 @@ def info_reply(reply: InfoReply) -> OscMessage:
             int(reply.sample_rate),
             float(reply.max_seconds),
             int(reply.n_macros),
+            float(np.float32(reply.search_budget_s)),
         ),
     )
 
@@ -355,6 +373,46 @@ def bindings_reply(reply: BindingsReply) -> OscMessage:
     return OscMessage(ADDR_MIDI_BINDINGS, args)
 
 
+def hello_reply(reply: HelloReply) -> OscMessage:
+    """``/patchflow/hello <reply_port:i> <protocol_version:i> <search_budget_s:f>`` (budget 0:
+    a match gets its first answer and no stream)."""
+    return OscMessage(
+        ADDR_HELLO,
+        (
+            int(reply.reply_port),
+            int(reply.protocol_version),
+            float(np.float32(reply.search_budget_s)),
+        ),
+    )
+
+
+def note_reply(reply: NoteReply) -> OscMessage:
+    """``/patchflow/note <id:i> <midi:f> <confidence:f> <octaves_shifted:i>`` (midi -1.0:
+    unpitched)."""
+    midi = -1.0 if reply.midi is None else float(np.float32(reply.midi))
+    confidence = float(np.float32(reply.confidence))
+    return OscMessage(ADDR_NOTE, (reply.request_id, midi, confidence, int(reply.octaves_shifted)))
+
+
+def improvement_reply(reply: ImprovementReply) -> list[OscMessage]:
+    """One search-stream step: ``/patchflow/params`` and ``/patchflow/native`` (when it carries a
+    patch), then on the final step ``/patchflow/candidate <id:i> <rank:i> <score:f> <f>...`` per
+    candidate (best first), then ``/patchflow/score <id:i> <score:f> <final:i>``."""
+    match_id = reply.request_id
+    messages = []
+    if reply.params01 is not None and reply.native is not None:
+        messages.append(OscMessage(ADDR_PARAMS, (match_id, *_floats(reply.params01))))
+        messages.append(OscMessage(ADDR_NATIVE, (match_id, *_floats(reply.native))))
+    for rank, candidate in enumerate(reply.candidates):
+        score = float(np.float32(candidate.score))
+        messages.append(
+            OscMessage(ADDR_CANDIDATE, (match_id, rank, score, *_floats(candidate.params01)))
+        )
+    score = float(np.float32(reply.score))
+    messages.append(OscMessage(ADDR_SCORE, (match_id, score, int(reply.final))))
+    return messages
+
+
 def error_reply(request_id: int, message: str) -> OscMessage:
     """``/patchflow/error <id:i> <message:s>``; the message is cut to :data:`MAX_ERROR_CHARS`."""
     if len(message) > MAX_ERROR_CHARS:
@@ -378,4 +436,10 @@ def encode_reply(reply: Reply) -> list[OscMessage]:
         return [learned_reply(reply)]
     if isinstance(reply, BindingsReply):
         return [bindings_reply(reply)]
+    if isinstance(reply, ImprovementReply):
+        return improvement_reply(reply)
+    if isinstance(reply, NoteReply):
+        return [note_reply(reply)]
+    if isinstance(reply, HelloReply):
+        return [hello_reply(reply)]
     raise TypeError(f"not a reply: {reply!r}")

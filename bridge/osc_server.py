@@ -3,8 +3,10 @@
 One thread reads datagrams (up to 65535 bytes, so an oversize datagram is decoded and refused with
 an error reply rather than silently truncated). Replies go to the configured reply address
 (default 127.0.0.1:9131, where the Max device listens) or, with ``reply_to_sender``, back to the
-datagram's source. On a non-loopback bind an allow-list of client addresses is mandatory;
-datagrams from other addresses are dropped without a reply.
+datagram's source. A sender that registered with ``/patchflow/hello <reply_port>`` gets its
+replies at (its host, reply_port) instead, so several device instances, each with its own
+receive port, share one server without cross-talk. On a non-loopback bind an allow-list of
+client addresses is mandatory; datagrams from other addresses are dropped without a reply.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from patchflow.bridge.errors import CODE_INTERNAL, CODE_INVALID, BridgeError
-from patchflow.bridge.messages import NO_ID, ErrorReply, Reply, Request
+from patchflow.bridge.messages import NO_ID, ErrorReply, HelloReply, HelloRequest, Reply, Request
 from patchflow.bridge.network import IpNetwork, is_allowed, is_loopback_host, parse_allow_list
 from patchflow.bridge.osc_chunks import decode_chunk
 from patchflow.bridge.osc_codec import (
@@ -31,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 RECEIVE_BYTES = 65535
 _MAX_LOGGED_REFUSALS = 1000
+MAX_REGISTERED_SENDERS = 1024
+"""Reply ports kept from hellos; beyond this the least recently active sender is forgotten."""
 Address = tuple[str, int]
 
 
@@ -134,6 +139,8 @@ class OscServer:
         self._send_lock = threading.Lock()
         self._reply_address: Address | None = None
         self._refused: set[str] = set()
+        self._reply_ports: OrderedDict[Address, int] = OrderedDict()
+        self._ports_lock = threading.Lock()
 
     @property
     def address(self) -> Address:
@@ -230,18 +237,43 @@ class OscServer:
                 logger.warning("dropping OSC datagrams from %s (not in the allow-list)", host)
             return
         client = f"osc:{host}:{port}"
-        sink = self._sink_for(sender)
+        sink = self._sink_for((host, port))
         for item in requests_from_datagram(data, max_bytes=self.config.max_datagram_bytes):
             if isinstance(item, ErrorReply):
                 self.scheduler.reject(sink, item)
+            elif isinstance(item, HelloRequest):
+                self.register(host, port, item.reply_port)
+                self.scheduler.stats.count_request()
+                budget_s = self.scheduler.dispatcher.search_budget_s
+                self.scheduler.deliver(
+                    sink, [HelloReply(item.reply_port, search_budget_s=budget_s)]
+                )
             else:
                 self.scheduler.submit(item, client, sink)
 
-    def _sink_for(self, sender: Address) -> ReplySink:
-        destination = sender if self.config.reply_to_sender else self._reply_address
-        assert destination is not None
+    def register(self, host: str, port: int, reply_port: int) -> None:
+        """Send the replies to requests from ``host:port`` to ``host:reply_port`` from now on."""
+        with self._ports_lock:
+            self._reply_ports.pop((host, port), None)
+            self._reply_ports[(host, port)] = reply_port
+            while len(self._reply_ports) > MAX_REGISTERED_SENDERS:
+                self._reply_ports.popitem(last=False)
 
+    def destination(self, sender: Address) -> Address:
+        """Where replies to ``sender`` go: its registered reply port, else the configured way."""
+        with self._ports_lock:
+            reply_port = self._reply_ports.get(sender)
+            if reply_port is not None:
+                self._reply_ports.move_to_end(sender)
+                return sender[0], reply_port
+        if self.config.reply_to_sender:
+            return sender
+        assert self._reply_address is not None
+        return self._reply_address
+
+    def _sink_for(self, sender: Address) -> ReplySink:
         def sink(replies: list[Reply]) -> None:
+            destination = self.destination(sender)  # at send time: a hello may come later
             for reply in replies:
                 for datagram in encode_reply_datagrams(
                     reply, max_bytes=self.config.max_datagram_bytes

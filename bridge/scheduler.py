@@ -13,7 +13,15 @@ callable that sends replies back the way the request came). The scheduler:
 - bounds the queued (not running) work over all clients: past ``max_queued`` the oldest queued
   request is dropped with a ``busy`` error instead of letting the queue grow;
 - refuses work that waited longer than ``timeout_s`` before a worker took it (``timeout`` error).
-  A running engine call cannot be interrupted; its reply is sent when it finishes.
+  A running engine call cannot be interrupted; its reply is sent when it finishes;
+- at :meth:`Scheduler.stop`, answers every queued request with ``busy: server is shutting down``
+  (and any request submitted while stopping), and lets the running calls finish and reply;
+- sends a match's note (:class:`~patchflow.bridge.messages.NoteReply`) right after its first
+  answer when the engine places notes (synths with a note parameter);
+- with a :class:`~patchflow.bridge.search_runner.SearchRunner` attached, starts a match's search
+  once its first answer has been sent, and cancels a client's search when a newer match, macro
+  or morph of that client is submitted (before it is queued). Searches run on the runner's own
+  threads, never on the workers.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from dataclasses import dataclass, field
 
 from patchflow.bridge.dispatcher import Dispatcher, EngineCall
 from patchflow.bridge.errors import CODE_BUSY, CODE_TIMEOUT
-from patchflow.bridge.messages import ErrorReply, Reply, Request
+from patchflow.bridge.messages import ErrorReply, ParamsReply, Reply, Request
+from patchflow.bridge.search_runner import SearchRunner, note_reply
 from patchflow.bridge.stats import Stats
 
 logger = logging.getLogger(__name__)
@@ -37,6 +46,9 @@ ReplySink = Callable[[list[Reply]], None]
 """Sends replies to the client a request came from; called from any thread."""
 
 _MAX_REMEMBERED_SINKS = 1024
+_CANCELS_SEARCH = frozenset({"match", "macro", "morph"})
+SHUTTING_DOWN = "server is shutting down"
+"""Reason of the ``busy`` error for requests queued, or submitted, while the server stops."""
 
 
 @dataclass(eq=False)
@@ -63,6 +75,7 @@ class Scheduler:
         timeout_s: Requests that waited longer than this before starting are refused.
         clock: Monotonic clock in seconds; must be the dispatcher's clock.
         stats: Counters for the status line (a fresh one when omitted).
+        search: Searches to start after each match's first answer (None: no search).
     """
 
     def __init__(
@@ -74,6 +87,7 @@ class Scheduler:
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         stats: Stats | None = None,
+        search: SearchRunner | None = None,
     ):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -84,6 +98,7 @@ class Scheduler:
         self.max_queued = max_queued
         self.timeout_s = timeout_s
         self.stats = stats if stats is not None else Stats()
+        self.search = search
         self._clock = clock
         self._cond = threading.Condition()
         self._clients: dict[str, _ClientQueue] = {}
@@ -111,11 +126,25 @@ class Scheduler:
             thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the workers after their current call; queued work is dropped."""
+        """Stop the workers after their current call.
+
+        Queued work is not run: each queued request is answered with a ``busy: server is
+        shutting down`` error (its own id) at once. A running engine call finishes and its
+        reply is sent; the transports must still be open until this returns.
+        """
         with self._cond:
             self._stopping = True
-            n_dropped = len(self._ready) + sum(len(q.pending) for q in self._clients.values())
+            dropped = list(self._ready)
+            for queue in self._clients.values():
+                dropped.extend(queue.pending.values())
+                queue.pending.clear()
+            self._ready.clear()
             self._cond.notify_all()
+        dropped.sort(key=lambda job: job.seq)
+        for job in dropped:
+            self._drop(job, SHUTTING_DOWN)
+        if dropped:
+            logger.info("answered %d queued request(s) with %r", len(dropped), SHUTTING_DOWN)
         for thread in self._threads:
             thread.join(timeout_s)
             if thread.is_alive():
@@ -124,8 +153,6 @@ class Scheduler:
             self._threads = []
             self._ready.clear()
             self._clients.clear()
-        if n_dropped:
-            logger.info("dropped %d queued request(s) at shutdown", n_dropped)
 
     def __enter__(self) -> Scheduler:
         self.start()
@@ -186,12 +213,15 @@ class Scheduler:
             self.deliver(sink, step)
             return
         dropped: list[tuple[_Job, str]] = []
+        seq = next(self._seq)
+        if self.search is not None and step.request.cmd in _CANCELS_SEARCH:
+            self.search.cancel(client, seq)  # before queueing: its search can't be the victim
         with self._cond:
             if self._stopping or not self._threads:
-                reason = "server is not running"
+                reason = SHUTTING_DOWN if self._stopping else "server is not running"
                 dropped.append((_Job(step, sink, -1), reason))
             else:
-                dropped.extend(self._enqueue_locked(_Job(step, sink, next(self._seq))))
+                dropped.extend(self._enqueue_locked(_Job(step, sink, seq)))
                 self._cond.notify()
         for job, reason in dropped:
             self._drop(job, reason)
@@ -256,12 +286,36 @@ class Scheduler:
                 job = self._ready.popleft()
                 queue = self._clients[job.call.client]
                 queue.running = True
-            self.deliver(job.sink, self._run(job))
+            replies = self._run(job)
+            self.deliver(job.sink, replies)
+            if job.call.request.cmd == "match":
+                self._after_match(job, replies)
             with self._cond:
                 queue.running = False
                 queue.active = None
                 if not self._stopping:
                     self._promote_locked(job.call.client, queue)
+
+    def _after_match(self, job: _Job, replies: list[Reply]) -> None:
+        """After a match's first answer has gone out: its note, then its search (or forget the
+        audio kept for a search when the match failed)."""
+        client = job.call.client
+        match_id = getattr(job.call.request, "request_id", None)
+        if match_id is None:
+            return
+        answered = any(isinstance(r, ParamsReply) and r.cmd == "match" for r in replies)
+        if answered:
+            placement_of = getattr(self.dispatcher.engine, "note_placement", None)
+            if placement_of is not None:
+                note = note_reply(match_id, placement_of(client=client, match_id=match_id))
+                if note is not None:
+                    self.deliver(job.sink, [note])
+        if self.search is None:
+            return
+        if answered:
+            self.search.begin(client, match_id, job.sink, job.seq)
+        else:
+            self.search.forget(client, match_id)
 
     def _run(self, job: _Job) -> list[Reply]:
         waited_s = self._clock() - job.call.received_s

@@ -6,6 +6,8 @@ mirrored to a MIDI output (only changed values are sent), and CCs from a MIDI in
 the client that matched most recently; clients can put the input in learn mode (the next CC
 becomes a macro's binding, written back to the ``midi_macro_map`` file when one is configured).
 A status line (requests, errors, latency p50/p99) is logged every ``status_interval_s``.
+With a search budget and a searcher factory, each match's first answer is followed by a stream of
+improvements from a search with the synth in the loop (:mod:`patchflow.bridge.search_runner`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from typing import Any
 
 import mido
 
-from patchflow.bridge.audio import AudioLimits
+from patchflow.bridge.audio import AudioLimits, FileAccess
 from patchflow.bridge.dispatcher import Dispatcher
-from patchflow.bridge.messages import MacroBinding, MacroRequest, ParamsReply, Reply
+from patchflow.bridge.messages import (
+    ImprovementReply,
+    MacroBinding,
+    MacroRequest,
+    ParamsReply,
+    Reply,
+)
 from patchflow.bridge.midi import (
     MacroLearn,
     MidiKind,
@@ -38,6 +46,14 @@ from patchflow.bridge.midi import (
 )
 from patchflow.bridge.osc_server import OscServer, OscServerConfig
 from patchflow.bridge.scheduler import Scheduler
+from patchflow.bridge.search_runner import (
+    BudgetFactory,
+    SearcherFactory,
+    SearchingEngine,
+    SearchRunner,
+    SearchSettings,
+    engine_refiner,
+)
 from patchflow.bridge.service import Engine
 from patchflow.bridge.uploads import UploadLimits, UploadStore
 from patchflow.bridge.zmq_server import ZmqServer, ZmqServerConfig
@@ -72,6 +88,16 @@ class ServerConfig:
         request_timeout_s: Requests waiting longer than this for a worker are refused.
         max_queued: Most requests waiting for a worker over all clients.
         upload_timeout_s: Unfinished OSC uploads expire after this long without a chunk.
+        search_budget_s: Seconds each match's search may run after its first answer (0: no
+            search, one answer per match).
+        search_renders: Render budget of each search (None: time only).
+        search_top_k: Candidates in a search's final reply (0..4).
+        search_threads: Searches running at once (each with its own searcher).
+        search_seed: Search seed.
+        files_from: Folders ``match/file`` may read besides the temp folders
+            (``--files-from``).
+        remote_files: Accept ``match/file`` paths from clients beyond loopback
+            (``--remote-files``).
     """
 
     osc_host: str = "127.0.0.1"
@@ -94,6 +120,24 @@ class ServerConfig:
     request_timeout_s: float = 10.0
     max_queued: int = 64
     upload_timeout_s: float = 10.0
+    search_budget_s: float = 0.0
+    search_renders: int | None = None
+    search_top_k: int = 4
+    search_threads: int = 1
+    search_seed: int = 0
+    files_from: tuple[Path, ...] = ()
+    remote_files: bool = False
+
+
+def search_budget(seconds: float, renders: int | None) -> BudgetFactory:
+    """A budget factory giving :class:`patchflow.search.SearchBudget` (imported when called)."""
+
+    def make() -> object:
+        from patchflow.search import SearchBudget
+
+        return SearchBudget(seconds=seconds, renders=renders)
+
+    return make
 
 
 class BridgeServer:
@@ -105,6 +149,9 @@ class BridgeServer:
         clock: Monotonic clock in seconds (injectable for tests).
         midi_output_opener: ``mido.open_output``-compatible callable (tests).
         midi_input_opener: ``mido.open_input``-compatible callable (tests).
+        searcher: Builds a searcher (one per search thread); needed when
+            ``config.search_budget_s`` > 0.
+        budget: Builds each search's budget (default: :func:`search_budget` from the config).
     """
 
     def __init__(
@@ -115,21 +162,46 @@ class BridgeServer:
         clock: Callable[[], float] = time.monotonic,
         midi_output_opener: Callable[..., Any] | None = None,
         midi_input_opener: Callable[..., Any] | None = None,
+        searcher: SearcherFactory | None = None,
+        budget: BudgetFactory | None = None,
     ):
-        self.engine = engine
         self.config = config if config is not None else ServerConfig()
         cfg = self.config
+        self.search: SearchRunner | None = None
+        if cfg.search_budget_s > 0:
+            if searcher is None:
+                raise ValueError("a search budget needs a searcher (the synth's renderer)")
+            settings = SearchSettings(
+                budget=budget or search_budget(cfg.search_budget_s, cfg.search_renders),
+                seed=cfg.search_seed,
+                top_k=cfg.search_top_k,
+                threads=cfg.search_threads,
+                send_note=getattr(engine, "note_placement", None) is None,
+            )
+            self.search = SearchRunner(
+                searcher, settings, deliver=self._deliver, refine=engine_refiner(engine)
+            )
+            engine = SearchingEngine(engine, self.search)
+        self.engine = engine
         self.audio_limits = AudioLimits(max_seconds=float(engine.max_seconds))
         self.uploads = UploadStore(
             self.audio_limits, UploadLimits(timeout_s=cfg.upload_timeout_s), clock
         )
-        self.dispatcher = Dispatcher(engine, self.uploads, clock, notify=self._notify)
+        self.dispatcher = Dispatcher(
+            engine,
+            self.uploads,
+            clock,
+            notify=self._notify,
+            files=FileAccess.with_extra_dirs(cfg.files_from, remote=cfg.remote_files),
+            search_budget_s=cfg.search_budget_s if self.search is not None else 0.0,
+        )
         self.scheduler = Scheduler(
             self.dispatcher,
             workers=cfg.workers,
             max_queued=cfg.max_queued,
             timeout_s=cfg.request_timeout_s,
             clock=clock,
+            search=self.search,
         )
         self.osc: OscServer | None = None
         self.zmq: ZmqServer | None = None
@@ -160,6 +232,8 @@ class BridgeServer:
         """
         cfg = self.config
         self.scheduler.start()
+        if self.search is not None:
+            self.search.start()
         try:
             if cfg.osc_port is not None:
                 self.osc = OscServer(
@@ -229,6 +303,9 @@ class BridgeServer:
             return
         self.scheduler.submit(MacroRequest(index=event.index, value=event.value), client, sink)
 
+    def _deliver(self, sink: Callable[[list[Reply]], None], replies: list[Reply]) -> None:
+        self.scheduler.deliver(sink, replies)
+
     def _notify(self, client: str, replies: list[Reply]) -> None:
         """Send replies to ``client`` by the way its most recent request came."""
         sink = self.scheduler.last_sink(client)
@@ -258,17 +335,26 @@ class BridgeServer:
     def status_line(self) -> str:
         """The periodic status line."""
         snapshot = self.scheduler.stats.snapshot()
-        return f"{snapshot.line()} queued={self.scheduler.queued()} uploads={len(self.uploads)}"
+        line = f"{snapshot.line()} queued={self.scheduler.queued()} uploads={len(self.uploads)}"
+        return line if self.search is None else f"{line} searches={self.search.busy()}"
 
     def stop(self) -> None:
-        """Stop transports, workers and MIDI (safe to call more than once)."""
+        """Stop MIDI input, searches, workers, then transports and MIDI output (safe to call
+        more than once).
+
+        Searches and workers stop while the transports are still open, so their last replies
+        still go out: each search's final score, the running engine call's reply, and ``busy:
+        server is shutting down`` for every queued request (and any that arrives meanwhile).
+        """
+        self.dispatcher.set_midi_input(None)
+        close_port(self._midi_in)
+        if self.search is not None:
+            self.search.stop()
+        self.scheduler.stop()
         for transport in (self.osc, self.zmq):
             if transport is not None:
                 transport.stop()
         self.osc = self.zmq = None
-        self.dispatcher.set_midi_input(None)
-        close_port(self._midi_in)
-        self.scheduler.stop()
         close_port(self._midi_out)
         self._midi_in = self._midi_out = None
 
@@ -302,22 +388,31 @@ def _midi_observer(sender: MidiParamSender) -> Callable[[list[Reply]], None]:
         for reply in replies:
             if isinstance(reply, ParamsReply):
                 sender.send(reply.params01)
+            elif isinstance(reply, ImprovementReply) and reply.params01 is not None:
+                sender.send(reply.params01)  # a search's better patch moves the synth too
 
     return observe
 
 
-def run_server(engine: Engine, config: ServerConfig, stop_event: threading.Event) -> None:
+def run_server(
+    engine: Engine,
+    config: ServerConfig,
+    stop_event: threading.Event,
+    *,
+    searcher: SearcherFactory | None = None,
+) -> None:
     """Serve ``engine`` until ``stop_event`` is set, logging a status line periodically.
 
     Args:
         engine: The inference engine.
         config: Settings.
         stop_event: Set it (from a signal handler or another thread) to stop cleanly.
+        searcher: Builds the searcher when ``config.search_budget_s`` > 0.
 
     Raises:
         ValueError, OSError, zmq.ZMQError: If the server cannot start (nothing is left running).
     """
-    server = BridgeServer(engine, config)
+    server = BridgeServer(engine, config, searcher=searcher)
     server.start()
     interval_s = config.status_interval_s or None
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from patchflow.bridge.messages import (
     BindingsReply,
     BindingsRequest,
     ErrorReply,
+    ImprovementReply,
     InfoReply,
     InfoRequest,
     LearnedReply,
@@ -39,6 +41,7 @@ from patchflow.bridge.messages import (
     MorphRequest,
     NamesReply,
     NamesRequest,
+    NoteReply,
     ParamsReply,
     PingRequest,
     PongReply,
@@ -67,6 +70,20 @@ def float32_frame(values: np.ndarray) -> bytes:
 # Requests
 
 
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel = 2
+_SHOW.maxstring = _SHOW.maxother = _SHOW.maxlong = 80
+_SHOW.maxlist = _SHOW.maxdict = 4
+
+
+def _show(value: Any) -> str:
+    """A short repr of a header value for an error message (deep or huge values cut)."""
+    try:
+        return _SHOW.repr(value)
+    except (ValueError, RecursionError):  # e.g. an int beyond the digit limit
+        return f"<{type(value).__name__}>"
+
+
 def _fail(
     kind: type[ProtocolError] | type[RequestError], message: str, rid: int | None, cmd: Any
 ) -> BridgeError:
@@ -80,9 +97,13 @@ def _int_field(
         raise _fail(RequestError, f"cmd {cmd!r} needs the header field {name!r}", rid, cmd)
     value = header[name]
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _fail(RequestError, f"field {name!r} must be an integer, got {value!r}", rid, cmd)
+        raise _fail(
+            RequestError, f"field {name!r} must be an integer, got {_show(value)}", rid, cmd
+        )
     if not lo <= value <= hi:
-        raise _fail(RequestError, f"field {name!r} = {value} is outside {lo}..{hi}", rid, cmd)
+        raise _fail(
+            RequestError, f"field {name!r} = {_show(value)} is outside {lo}..{hi}", rid, cmd
+        )
     return value
 
 
@@ -91,7 +112,7 @@ def _unit_field(header: dict[str, Any], name: str, rid: int | None, cmd: str) ->
         raise _fail(RequestError, f"cmd {cmd!r} needs the header field {name!r}", rid, cmd)
     value = header[name]
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise _fail(RequestError, f"field {name!r} must be a number, got {value!r}", rid, cmd)
+        raise _fail(RequestError, f"field {name!r} must be a number, got {_show(value)}", rid, cmd)
     value = float(value)
     if not (math.isfinite(value) and 0.0 <= value <= 1.0):
         raise _fail(RequestError, f"field {name!r} = {value} is outside 0..1", rid, cmd)
@@ -103,8 +124,14 @@ def _parse_header(frame: bytes) -> dict[str, Any]:
         raise ProtocolError(f"header frame is {len(frame)} bytes (limit {MAX_HEADER_BYTES})")
     try:
         header = json.loads(bytes(frame).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"header frame is not valid UTF-8 JSON: {exc}") from exc
+    except RecursionError:
+        raise ProtocolError("header frame nests JSON arrays or objects too deeply") from None
+    except ValueError as exc:  # bad UTF-8 or JSON, an integer beyond Python's digit limit
+        if "integer string conversion" in str(exc):
+            raise ProtocolError(
+                "header frame holds an integer with too many digits (ids are 0..2**53)"
+            ) from None
+        raise ProtocolError(f"header frame is not valid UTF-8 JSON: {_show(str(exc))}") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"header must be a JSON object, got {type(header).__name__}")
     return header
@@ -137,8 +164,18 @@ def decode_request(frames: Sequence[bytes]) -> Request:
         ProtocolError: Wrong frame count, bad JSON, version mismatch, audio length not a multiple
             of ``4 * channels``.
         RequestError: Unknown ``cmd``, missing or mistyped fields, values out of range.
-        Both carry ``request_id`` and ``cmd`` when they could be read.
+        Both carry ``request_id`` and ``cmd`` when they could be read. Nothing else escapes:
+        every malformed message gets an error reply.
     """
+    try:
+        return _decode_request(frames)
+    except BridgeError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+        raise ProtocolError(f"malformed request: {_show(str(exc))}") from None
+
+
+def _decode_request(frames: Sequence[bytes]) -> Request:
     if not frames:
         raise ProtocolError("empty message: expected [header] or [header, audio]")
     header = _parse_header(frames[0])
@@ -151,13 +188,15 @@ def decode_request(frames: Sequence[bytes]) -> Request:
     if header["v"] != PROTOCOL_VERSION or isinstance(header["v"], bool):
         raise _fail(
             ProtocolError,
-            f"protocol version {header['v']!r} is not supported (this server speaks "
+            f"protocol version {_show(header['v'])} is not supported (this server speaks "
             f"v{PROTOCOL_VERSION})",
             rid,
             cmd,
         )
     if cmd not in COMMANDS:
-        raise _fail(RequestError, f"unknown cmd {cmd!r} (known: {', '.join(COMMANDS)})", rid, cmd)
+        raise _fail(
+            RequestError, f"unknown cmd {_show(cmd)} (known: {', '.join(COMMANDS)})", rid, cmd
+        )
     request_id = _int_field(header, "id", rid, cmd, 0, MAX_ID)
     n_frames = 2 if cmd == "match" else 1
     if len(frames) != n_frames:
@@ -266,6 +305,7 @@ def encode_reply(reply: Reply) -> list[bytes]:
             max_seconds=reply.max_seconds,
             min_seconds=reply.min_seconds,
             n_macros=reply.n_macros,
+            search_budget_s=float(reply.search_budget_s),
         )
         return [dumps(header)]
     if isinstance(reply, NamesReply):
@@ -280,7 +320,51 @@ def encode_reply(reply: Reply) -> list[bytes]:
         header = _reply_header(reply.request_id, True, "bindings")
         header["bindings"] = [_binding_fields(b) for b in reply.bindings]
         return [dumps(header)]
+    if isinstance(reply, ImprovementReply):
+        return _improvement_frames(reply)
+    if isinstance(reply, NoteReply):
+        header = _reply_header(reply.request_id, True, "match")
+        header["match_id"] = reply.request_id
+        header["note"] = {
+            "midi": None if reply.midi is None else _float32_json(reply.midi),
+            "confidence": _float32_json(reply.confidence),
+            "octaves_shifted": int(reply.octaves_shifted),
+        }
+        return [dumps(header)]
     raise TypeError(f"not a reply: {reply!r}")
+
+
+def _float32_json(value: float) -> float:
+    """A float32 value as the shortest decimal that reads back to it (what OSC carries)."""
+    return float(np.format_float_positional(np.float32(value), unique=True, trim="0"))
+
+
+def _improvement_frames(reply: ImprovementReply) -> list[bytes]:
+    """A search-stream reply: ``[header, params01, native]``, or ``[header]`` when it carries no
+    patch; ``candidates`` only on the final one."""
+    header = _reply_header(reply.request_id, True, "match")
+    has_patch = reply.params01 is not None and reply.native is not None
+    if has_patch:
+        assert reply.params01 is not None  # has_patch
+        header["n_params"] = int(np.size(reply.params01))
+    header["match_id"] = reply.request_id
+    header["score"] = _float32_json(reply.score)
+    header["final"] = bool(reply.final)
+    header["stage"] = reply.stage
+    header["renders"] = int(reply.renders)
+    header["elapsed_s"] = round(float(reply.elapsed_s), 3)
+    if reply.final:
+        header["candidates"] = [
+            {
+                "score": _float32_json(c.score),
+                "params": [_float32_json(v) for v in np.asarray(c.params01).reshape(-1)],
+            }
+            for c in reply.candidates
+        ]
+    if not has_patch:
+        return [dumps(header)]
+    assert reply.params01 is not None and reply.native is not None
+    return [dumps(header), float32_frame(reply.params01), float32_frame(reply.native)]
 
 
 @dataclass(frozen=True)
@@ -311,6 +395,9 @@ def decode_reply(frames: Sequence[bytes]) -> ZmqReply:
         return ZmqReply(header)
     if len(frames) != 3:
         raise ProtocolError(f"reply has {len(frames)} frames, expected 1 or 3")
+    for i, frame in enumerate(frames[1:], start=1):
+        if len(frame) % 4:
+            raise ProtocolError(f"reply frame {i} has {len(frame)} bytes, not whole float32s")
     params01, native = (np.frombuffer(f, dtype=FLOAT32_LE).astype(np.float32) for f in frames[1:])
     n_params = header.get("n_params")
     if params01.size != n_params or native.size != n_params:

@@ -518,8 +518,13 @@ def test_osc_reply_builders() -> None:
     assert pong == [OscMessage("/patchflow/pong", (3, "m", 1))]
     info = InfoReply(None, "m", "s", 3, 44100, 4.0, 0.5, 8)
     assert osc_protocol.encode_reply(info) == [
-        OscMessage("/patchflow/info", ("m", "s", 3, 44100, 4.0, 8))
+        OscMessage("/patchflow/info", ("m", "s", 3, 44100, 4.0, 8, 0.0))
     ]
+    searching = InfoReply(None, "m", "s", 3, 44100, 4.0, 0.5, 8, search_budget_s=1.0)
+    assert encode_message(osc_protocol.info_reply(searching)) == (
+        b"/patchflow/info\x00,ssiifif\x00\x00\x00\x00m\x00\x00\x00s\x00\x00\x00"
+        b"\x00\x00\x00\x03\x00\x00\xacD@\x80\x00\x00\x00\x00\x00\x08?\x80\x00\x00"
+    )
     names = osc_protocol.encode_reply(NamesReply(None, ("a_hz", "b_s")))
     assert names == [OscMessage("/patchflow/names", ("a_hz", "b_s"))]
     long_error = osc_protocol.encode_reply(ErrorReply(-1, "invalid", "x" * 10000))[0]
@@ -619,8 +624,14 @@ def test_upload_tables_are_bounded() -> None:
     assert store.begin("a", 3, 16000, 1, 100) == [1]  # the client's oldest is dropped
     assert store.open_ids("a") == [2, 3]
     store.begin("b", 1, 16000, 1, 100)
+    evicted: list[tuple[str, int, str]] = []
+    store.set_eviction_listener(lambda *args: evicted.append(args))
+    clock.advance(1)
+    assert store.begin("c", 1, 16000, 1, 100) == []  # full: "a" holds the most, gives way
+    assert [(c, i) for c, i, _ in evicted] == [("a", 2)]
+    assert store.open_ids("a") == [3]
     with pytest.raises(RequestError, match="3 uploads are open") as info:
-        store.begin("c", 1, 16000, 1, 100)
+        store.begin("d", 1, 16000, 1, 100)  # nobody holds more than "d" would
     assert info.value.code == "busy"
     small = _store(clock, max_total_samples=150)
     small.begin("a", 1, 16000, 1, 100)
@@ -734,7 +745,8 @@ def test_zmq_reply_golden_frames() -> None:
     ]
     assert zmq_codec.encode_reply(InfoReply(2, "m", "s", 2, 16000, 4.0, 0.5, 8)) == [
         b'{"v":1,"id":2,"ok":true,"cmd":"info","model":"m","synth":"s","n_params":2,'
-        b'"sample_rate":16000,"max_seconds":4.0,"min_seconds":0.5,"n_macros":8}'
+        b'"sample_rate":16000,"max_seconds":4.0,"min_seconds":0.5,"n_macros":8,'
+        b'"search_budget_s":0.0}'
     ]
     assert zmq_codec.encode_reply(NamesReply(3, ("a", "b"))) == [
         b'{"v":1,"id":3,"ok":true,"cmd":"names","names":["a","b"]}'
@@ -976,7 +988,7 @@ def test_dispatcher_refusals(dispatcher: Dispatcher, tmp_path) -> None:
     assert "macro index 4 is outside 0..3" in error.message
     (error,) = dispatcher.handle(MatchFileRequest(8, str(tmp_path / "missing.wav")), "c")
     assert isinstance(error, ErrorReply) and error.request_id == 8
-    assert "cannot read audio file" in error.message
+    assert "cannot read that file" in error.message
     (error,) = dispatcher.handle(MatchEndRequest(9), "c")
     assert "no upload in progress for id 9" in error.message
     bad = np.zeros((1, 100), dtype=np.float64)

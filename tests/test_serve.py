@@ -11,14 +11,8 @@ import time
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-
-from patchflow.bridge.client import OscClient, RemoteError, ZmqClient  # noqa: E402
-from patchflow.export.bundle_writer import ExportOptions, export_model  # noqa: E402
-from patchflow.features import FeatureConfig, FeatureStats  # noqa: E402
-from patchflow.nn.models import build_model  # noqa: E402
-from patchflow.synths.kosc import KOsc, kosc_spec  # noqa: E402
-from patchflow.train.config import preset_config  # noqa: E402
+from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
+from patchflow.synths.kosc import KOsc, kosc_spec
 
 
 def _free_port(kind: int) -> int:
@@ -28,18 +22,8 @@ def _free_port(kind: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    torch.manual_seed(0)
-    model = build_model(preset_config("cnf-param2tok", "tiny").model, kosc_spec(4), FeatureConfig())
-    stats = FeatureStats.identity(model.feature_config)
-    out = tmp_path_factory.mktemp("serve") / "kosc-tiny"
-    return export_model(
-        model.eval(),
-        out,
-        stats=stats,
-        inputs=torch.randn(4, 1, 513),
-        options=ExportOptions(macros=8),
-    )
+def bundle(tiny_kosc4):
+    return tiny_kosc4.bundle  # the session's tiny k-osc bundle (tests/conftest.py), 8 macros
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +36,7 @@ def server(bundle):
     cmd = [sys.executable, "-m", "patchflow", "serve", "--model", str(bundle)]
     cmd += ["--osc-port", str(osc), "--reply-port", str(reply), "--status-interval", "1"]
     cmd += ["--zmq", f"tcp://127.0.0.1:{zmq_port}"]
+    cmd += ["--budget-s", "0"]  # one answer per match: these tests check the first answer alone
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     zmq_client = ZmqClient(f"tcp://127.0.0.1:{zmq_port}", timeout_s=30)
     deadline = time.monotonic() + 120
