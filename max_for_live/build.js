@@ -3,7 +3,10 @@
  * build.js - generate the patchflow Max for Live device from source.
  *
  *   node build.js          write patchflow.maxpat (readable source, committed),
- *                          dist/patchflow.amxd and dist/patchflow_device.js
+ *                          dist/patchflow.amxd + dist/patchflow_device.js + dist/patchflow_server.js
+ *                          (the unfrozen device and its scripts, for development) and
+ *                          dist/patchflow_frozen.amxd (the device with both scripts embedded, laid
+ *                          out like a device frozen in Max: what a musician installs)
  *   node build.js --check  validate the generated graph and check that the committed files are
  *                          up to date with this script and src/ (writes nothing; exit 1 if not)
  *
@@ -20,6 +23,11 @@ const SRC_DIR = path.join(ROOT, "src");
 const DIST_DIR = path.join(ROOT, "dist");
 const CORE_JS = path.join(SRC_DIR, "patchflow_core.js");
 const DEVICE_JS = path.join(SRC_DIR, "patchflow_device.js");
+const SERVER_JS = path.join(SRC_DIR, "patchflow_server.js");
+const SERVER_NAME = "patchflow_server.js";
+const SERVER_PATH = path.join(DIST_DIR, SERVER_NAME);
+const FROZEN_PATH = path.join(DIST_DIR, "patchflow_frozen.amxd");
+const DEVICE_FILE_NAME = "patchflow.amxd";
 const MAXPAT_PATH = path.join(ROOT, "patchflow.maxpat");
 const AMXD_PATH = path.join(DIST_DIR, "patchflow.amxd");
 const BUNDLE_NAME = "patchflow_device.js";
@@ -74,6 +82,7 @@ const OBJECT_SPECS = {
   savedialog: () => spec(1, ["", "", "bang"]),
   pattr: () => spec(1, ["", "", ""]),
   "live.remote~": () => spec(2, [""], [0]),
+  "node.script": () => spec(1, ["", ""]),
 };
 
 /** Boxes with their own maxclass. */
@@ -289,6 +298,17 @@ function buildPatcher(ctx) {
   toJs(initMsg);
 
   // --- network --------------------------------------------------------------------------------
+  // --- the server process (Node for Max) ------------------------------------------------------
+  const node = b.obj(`node.script ${SERVER_NAME} @autostart 1 @watch 0`, 1100, 420, {
+    id: "node",
+    attrs: { saved_object_attributes: { autostart: 1, defer: 0, watch: 0 } },
+  });
+  b.connect(js, 8, node, 0);
+  const procPre = prepend("serverproc", 1100, 460);
+  b.connect(node, 0, procPre, 0);
+  const nodePre = prepend("nodestate", 1240, 460);
+  b.connect(node, 1, nodePre, 0);
+
   const udpsend = b.obj(`udpsend 127.0.0.1 9130`, 520, 560, { id: "udpsend" });
   b.connect(js, 0, udpsend, 0);
   const udpreceive = b.obj(`udpreceive 9131`, 700, 380, { id: "udpreceive" });
@@ -395,6 +415,7 @@ function buildPatcher(ctx) {
   // --- presentation: macros -------------------------------------------------------------------
   b.comment("Macros", [520, 620, 60, 20], [366, 0, 60, 16], { fontface: 1 });
   const macroNames = [];
+  const macroDials = [];
   for (let k = 0; k < N_MACROS; k++) {
     const name = `Macro ${k + 1}`;
     macroNames.push(name);
@@ -413,6 +434,7 @@ function buildPatcher(ctx) {
       }));
     const pre = prepend(`macro ${k + 1}`, 520 + 60 * k, 710);
     b.connect(dial, 0, pre, 0);
+    macroDials.push(dial);
   }
   const morphDial = b.ui("live.dial", [1000, 650, 44, 48], [568, 42, 44, 48],
     parameter("Morph", "Morph", {
@@ -442,23 +464,23 @@ function buildPatcher(ctx) {
   b.connect(hostEdit, 0, hostRoute, 0);
   const hostPre = prepend("host", 1100, 110);
   b.connect(hostRoute, 0, hostPre, 0);
-  const portField = (longname, label, initial, x, presX, word) => {
+  const portField = (longname, label, initial, x, presX, word, min) => {
     const box = b.ui("live.numbox", [x, 150, 50, 15], [presX, 38, 48, 15],
       parameter(longname, label, {
         parameter_type: 0,
-        parameter_mmin: 1024,
+        parameter_mmin: min,
         parameter_mmax: 65535,
         parameter_initial_enable: 1,
         parameter_initial: [initial],
         parameter_unitstyle: 0,
         parameter_invisible: STORED_ONLY,
-        parameter_info: longname,
+        parameter_info: min === 0 ? `${longname} (0: automatic, one port per instance)` : longname,
       }));
     const pre = prepend(word, x, 180);
     b.connect(box, 0, pre, 0);
   };
-  portField("Send Port", "Send", 9130, 1100, 624, "sendport");
-  portField("Reply Port", "Reply", 9131, 1160, 676, "replyport");
+  portField("Send Port", "Send", 9130, 1100, 624, "sendport", 1024);
+  portField("Reply Port", "Reply", 0, 1160, 676, "replyport", 0);
   const transportMenu = b.ui("live.menu", [1220, 150, 60, 15], [728, 38, 60, 15],
     parameter("Transport", "Transport", {
       parameter_type: 2,
@@ -471,7 +493,72 @@ function buildPatcher(ctx) {
   b.connect(transportMenu, 0, transportPre, 0);
 
   // --- status lines ---------------------------------------------------------------------------
-  const statusKinds = ["server", "model", "latency", "error", "capture", "mapping", "target"];
+  // --- presentation: refinement and candidates ------------------------------------------------
+  b.comment("Match", [1400, 20, 60, 20], [830, 0, 40, 16], { fontface: 1 });
+  const candidateButtons = [];
+  for (let k = 0; k < 4; k++) {
+    const letter = "ABCD"[k];
+    const button = b.ui("live.text", [1400 + 44 * k, 200, 40, 16], [830 + 28 * k, 102, 26, 16],
+      liveButton(`Candidate ${letter}`, letter, HIDDEN, `Audition candidate ${letter} (one undo step).`));
+    const pre = b.obj(`prepend candidate ${k}`, 1400 + 44 * k, 230);
+    b.connect(button, 0, pre, 0);
+    toJs(pre);
+    candidateButtons.push(button);
+  }
+
+  // --- presentation: the server process ------------------------------------------------------
+  b.comment("Server process", [1400, 280, 100, 20], [1036, 0, 100, 16], { fontface: 1 });
+  const procButton = (longname, label, word, x, presX) => {
+    const button = b.ui("live.text", [x, 310, 40, 16], [presX, 18, 44, 16],
+      liveButton(longname, label, HIDDEN, `${label} patchflow serve on this computer.`));
+    const pre = prepend(word, x, 340);
+    b.connect(button, 0, pre, 0);
+  };
+  procButton("Server Start", "Start", "serverstart", 1400, 1036);
+  procButton("Server Stop", "Stop", "serverstop", 1450, 1082);
+  procButton("Server Restart", "Restart", "serverrestart", 1500, 1128);
+  const autoToggle = b.ui("live.text", [1550, 310, 40, 16], [1176, 18, 44, 16],
+    Object.assign(parameter("Server Auto", "Auto", {
+      parameter_enum: ["off", "on"],
+      parameter_mmax: 1,
+      parameter_type: 2,
+      parameter_invisible: HIDDEN,
+      parameter_info: "Start the server when the device loads.",
+    }), { mode: 1, text: "Auto", texton: "Auto" }));
+  const serverAutoPre = prepend("serverauto", 1550, 340);
+  b.connect(autoToggle, 0, serverAutoPre, 0);
+  const settingEdit = (varname, initial, y, presY, word) => {
+    b.comment(varname.replace(/^server /, "").replace("plugin", "plug-in"), [1340, y, 60, 20], [1036, presY, 50, 16]);
+    const edit = b.ui("textedit", [1400, y, 180, 20], [1086, presY, 134, 16], {
+      varname, text: initial, keymode: 1, lines: 1, parameter_enable: 0,
+    });
+    const r = b.obj("route text", 1590, y);
+    b.connect(edit, 0, r, 0);
+    const pre = prepend(word, 1680, y);
+    b.connect(r, 0, pre, 0);
+    return edit;
+  };
+  const commandEdit = settingEdit("server command", "", 370, 38, "servercommand");
+  const modelEdit = settingEdit("server model", "", 400, 56, "servermodel");
+  const pluginEdit = settingEdit("server plugin", "", 430, 74, "serverplugin");
+  const budgetBox = b.ui("live.numbox", [1400, 460, 44, 15], [1036, 148, 40, 15],
+    parameter("Search Seconds", "Search", {
+      parameter_type: 0,
+      parameter_mmin: 0.0,
+      parameter_mmax: 30.0,
+      parameter_initial_enable: 1,
+      parameter_initial: [2.0],
+      parameter_unitstyle: 1,
+      parameter_invisible: STORED_ONLY,
+      parameter_info: "Seconds each match keeps improving on the server the device starts (0: none).",
+    }));
+  const budgetPre = prepend("serverbudget", 1400, 490);
+  b.connect(budgetBox, 0, budgetPre, 0);
+  b.comment("s search (Start)", [1450, 460, 100, 20], [1078, 148, 100, 16]);
+
+  // --- status lines ---------------------------------------------------------------------------
+  const statusKinds = ["server", "model", "latency", "error", "capture", "mapping", "target",
+    "light", "score", "note", "candidates", "proc", "proclog"];
   const statusRoute = b.obj(`route ${statusKinds.join(" ")}`, 700, 520);
   b.connect(js, 3, statusRoute, 0);
   const statusRects = {
@@ -482,24 +569,48 @@ function buildPatcher(ctx) {
     capture: [4, 102, 140, 60],
     mapping: [366, 120, 252, 36],
     target: [150, 61, 210, 18],
+    light: [872, 0, 150, 16],
+    score: [830, 18, 200, 18],
+    note: [830, 36, 200, 62],
+    candidates: [830, 120, 200, 18],
+    proc: [1036, 94, 184, 18],
+    proclog: [1036, 112, 184, 34],
   };
+  // What each line says before the script runs: a device whose script did not load (moved
+  // without it, or blocked) says so here instead of showing placeholders.
+  const initialText = {
+    server: "script not loaded: patchflow_device.js is missing (use patchflow_frozen.amxd)",
+    light: "script not loaded",
+    proc: "server process: waiting for Node for Max (node.script)",
+  };
+  const statusComments = {};
   statusKinds.forEach((kind, k) => {
-    const pre = b.obj("prepend set", 700 + 110 * k, 560);
+    const pre = b.obj("prepend set", 700 + 110 * (k % 7), 560 + 90 * Math.floor(k / 7));
     b.connect(statusRoute, k, pre, 0);
     const attrs = { varname: `${kind} status`, linecount: 2 };
-    if (kind === "error") {
+    if (kind === "error" || kind === "light") {
       attrs.textcolor = [0.9, 0.35, 0.3, 1.0];
     }
-    const c = b.comment(`${kind}: -`, [700 + 110 * k, 600, 100, 36], statusRects[kind], attrs);
+    if (kind === "light") {
+      attrs.fontface = 1;
+    }
+    const c = b.comment(initialText[kind] || `${kind}: -`,
+      [700 + 110 * (k % 7), 600 + 90 * Math.floor(k / 7), 100, 36], statusRects[kind], attrs);
     b.connect(pre, 0, c, 0);
+    statusComments[kind] = c;
   });
 
   // --- menus and dialogs driven by the script -------------------------------------------------
-  const uiRoute = b.obj("route track device model live host opendialog savedialog", 20, 960);
+  const uiTargets = [
+    ["track", trackMenu], ["device", deviceMenu], ["model", modelMenu], ["live", liveMenu],
+    ["host", hostEdit], ["opendialog", openDialog], ["savedialog", saveDialog],
+    ["light", statusComments.light], ["matchactive", matchButton],
+    ["servercommand", commandEdit], ["servermodel", modelEdit], ["serverplugin", pluginEdit],
+    ["serverauto", autoToggle], ["morphdial", morphDial],
+  ].concat(macroDials.map((dial, k) => [`macro${k + 1}`, dial]));
+  const uiRoute = b.obj(`route ${uiTargets.map((t) => t[0]).join(" ")}`, 20, 960, { width: 900 });
   b.connect(js, 7, uiRoute, 0);
-  [trackMenu, deviceMenu, modelMenu, liveMenu, hostEdit, openDialog, saveDialog].forEach(
-    (target, k) => b.connect(uiRoute, k, target, 0),
-  );
+  uiTargets.forEach((t, k) => b.connect(uiRoute, k, t[1], 0));
 
   // --- live.remote~ pool for macro/morph streams ----------------------------------------------
   b.comment("live.remote~ pool: macro streams drive parameters without undo steps", [20, 1020, 420, 20]);
@@ -575,6 +686,7 @@ function buildPatcher(ctx) {
       parameters,
       dependency_cache: [
         { name: BUNDLE_NAME, bootpath: ".", patcherrelativepath: ".", type: "TEXT", implicit: 1 },
+        { name: SERVER_NAME, bootpath: ".", patcherrelativepath: ".", type: "TEXT", implicit: 1 },
       ],
       latency: 0,
       is_mpe: 0,
@@ -590,7 +702,13 @@ function buildPatcher(ctx) {
         hideprojectwindow: 1,
         showdependencies: 1,
         autolocalize: 0,
-        contents: { patchers: {}, code: { [BUNDLE_NAME]: { kind: "javascript", local: 1 } } },
+        contents: {
+          patchers: {},
+          code: {
+            [BUNDLE_NAME]: { kind: "javascript", local: 1 },
+            [SERVER_NAME]: { kind: "javascript", local: 1 },
+          },
+        },
         layout: {},
         searchpath: {},
         detailsvisible: 0,
@@ -816,6 +934,123 @@ function encodeAmxd(doc, type) {
   return Buffer.concat([chunk("ampf", fourcc), chunk("meta", meta), chunk("ptch", body)]);
 }
 
+/** HFS+ time (seconds since 1904) stamped on embedded files: fixed, so builds are reproducible. */
+const FROZEN_MDAT = 3590052786;
+/** dire flags seen in Ableton's frozen devices (maxdevtools FrozenTest.amxd): the device, node scripts. */
+const FLAG_DEVICE = 17;
+const FLAG_NODE_SCRIPT = 8;
+
+function be32(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+}
+
+/** A footer field: tag, big-endian size including this 8-byte head, data. */
+function field(tag, data) {
+  return Buffer.concat([Buffer.from(tag, "ascii"), be32(8 + data.length), data]);
+}
+
+/** A file name as stored in fnam: NUL-terminated, zero-padded to a multiple of 4. */
+function paddedName(name) {
+  const raw = Buffer.from(name, "ascii");
+  const size = Math.ceil((raw.length + 1) / 4) * 4;
+  const out = Buffer.alloc(size);
+  raw.copy(out);
+  return out;
+}
+
+/**
+ * A frozen .amxd: the same three chunks, but ptch holds a "mx@c" container with every file the
+ * device needs, as Max writes it when you freeze a device (layout read by Ableton's maxdevtools,
+ * maxdiff/frozen_device_printer.py and freezing_utils.py, and checked against their
+ * FrozenTest.amxd): "mx@c", be32 16 (header size), be64 offset of the footer, the files back to
+ * back (the device's patcher first, as JSON ending in "\n\0"), then the footer "dlst" <be32
+ * size> and one "dire" <be32 size> per file with the fields type, fnam, sz32, of32 (from the
+ * start of ptch), vers, flag and mdat, each a 4-byte tag, a be32 size including its 8-byte head,
+ * and the data.
+ * @param {object} doc the device's patcher document.
+ * @param {{name:string, type:string, data:Buffer, flag:number}[]} files the embedded files.
+ */
+function encodeFrozenAmxd(doc, type, files) {
+  const entries = [{
+    name: DEVICE_FILE_NAME,
+    type: "JSON",
+    data: Buffer.concat([Buffer.from(patcherText(doc), "utf8"), Buffer.from([0])]),
+    flag: FLAG_DEVICE,
+  }].concat(files);
+  const HEADER = 16;
+  let offset = HEADER;
+  const dires = [];
+  for (const e of entries) {
+    const fields = Buffer.concat([
+      field("type", Buffer.from(e.type.padEnd(4, " ").slice(0, 4), "ascii")),
+      field("fnam", paddedName(e.name)),
+      field("sz32", be32(e.data.length)),
+      field("of32", be32(offset)),
+      field("vers", be32(0)),
+      field("flag", be32(e.flag || 0)),
+      field("mdat", be32(FROZEN_MDAT)),
+    ]);
+    dires.push(Buffer.concat([Buffer.from("dire", "ascii"), be32(8 + fields.length), fields]));
+    offset += e.data.length;
+  }
+  const direBytes = Buffer.concat(dires);
+  const footer = Buffer.concat([Buffer.from("dlst", "ascii"), be32(8 + direBytes.length), direBytes]);
+  const head = Buffer.alloc(HEADER);
+  head.write("mx@c", 0, 4, "ascii");
+  head.writeUInt32BE(HEADER, 4);
+  head.writeBigUInt64BE(BigInt(offset), 8);
+  const ptch = Buffer.concat([head].concat(entries.map((e) => e.data), [footer]));
+  const fourcc = Buffer.from(type || "aaaa", "ascii");
+  return Buffer.concat([chunk("ampf", fourcc), chunk("meta", be32le(7)), chunk("ptch", ptch)]);
+}
+
+function be32le(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n, 0);
+  return b;
+}
+
+/** The files of a frozen ptch: [{type, name, size, offset, flag, mdat, data}]. */
+function decodeFrozen(ptch) {
+  if (ptch.length < 16) {
+    throw new Error("frozen device: the mx@c header is cut short");
+  }
+  const footerAt = Number(ptch.readBigUInt64BE(8));
+  if (footerAt + 8 > ptch.length || ptch.toString("ascii", footerAt, footerAt + 4) !== "dlst") {
+    throw new Error("frozen device: no dlst footer where the header says");
+  }
+  const footerSize = ptch.readUInt32BE(footerAt + 4);
+  if (footerAt + footerSize !== ptch.length) {
+    throw new Error("frozen device: the footer size does not reach the end of ptch");
+  }
+  const files = [];
+  let pos = footerAt + 8;
+  while (pos < ptch.length && ptch.toString("ascii", pos, pos + 4) === "dire") {
+    const size = ptch.readUInt32BE(pos + 4);
+    const f = {};
+    let q = pos + 8;
+    while (q + 8 <= pos + size) {
+      const tag = ptch.toString("ascii", q, q + 4);
+      const fsize = ptch.readUInt32BE(q + 4);
+      const data = ptch.subarray(q + 8, q + fsize);
+      if (tag === "type" || tag === "fnam") {
+        f[tag] = data.toString("ascii").replace(/\0+$/, "");
+      } else {
+        f[tag] = data.readUInt32BE(0);
+      }
+      q += fsize;
+    }
+    files.push({
+      type: f.type, name: f.fnam, size: f.sz32, offset: f.of32, flag: f.flag, mdat: f.mdat,
+      data: ptch.subarray(f.of32, f.of32 + f.sz32),
+    });
+    pos += size;
+  }
+  return files;
+}
+
 /** Read an .amxd: device type, meta value and the patcher JSON (ignoring bytes after the NUL). */
 function decodeAmxd(bytes) {
   const chunks = {};
@@ -832,9 +1067,11 @@ function decodeAmxd(bytes) {
   if (!chunks.ampf || !chunks.ptch) {
     throw new Error("not an .amxd: ampf or ptch chunk missing");
   }
-  const ptch = chunks.ptch;
+  let ptch = chunks.ptch;
+  let files = null;
   if (ptch.subarray(0, 4).toString("ascii") === "mx@c") {
-    throw new Error("frozen devices are not supported by this reader");
+    files = decodeFrozen(ptch);
+    ptch = files[0].data;
   }
   const nul = ptch.indexOf(0);
   const text = ptch.subarray(0, nul < 0 ? ptch.length : nul).toString("utf8");
@@ -844,6 +1081,8 @@ function decodeAmxd(bytes) {
     text,
     doc: JSON.parse(text),
     chunkOrder: Object.keys(chunks),
+    frozen: files !== null,
+    files,
   };
 }
 
@@ -855,7 +1094,13 @@ function artefacts() {
   const ctx = jsPorts(deviceSource);
   const doc = buildPatcher(ctx);
   const errors = validatePatcher(doc, ctx);
-  return { ctx, doc, errors, maxpat: patcherText(doc), amxd: encodeAmxd(doc, "aaaa"), bundle: bundleJs() };
+  const bundle = bundleJs();
+  const server = fs.readFileSync(SERVER_JS, "utf8");
+  const frozen = encodeFrozenAmxd(doc, "aaaa", [
+    { name: BUNDLE_NAME, type: "TEXT", data: Buffer.from(bundle, "utf8"), flag: 0 },
+    { name: SERVER_NAME, type: "TEXT", data: Buffer.from(server, "utf8"), flag: FLAG_NODE_SCRIPT },
+  ]);
+  return { ctx, doc, errors, maxpat: patcherText(doc), amxd: encodeAmxd(doc, "aaaa"), bundle, server, frozen };
 }
 
 function main(argv) {
@@ -872,19 +1117,25 @@ function main(argv) {
     fs.writeFileSync(MAXPAT_PATH, a.maxpat);
     fs.writeFileSync(AMXD_PATH, a.amxd);
     fs.writeFileSync(BUNDLE_PATH, a.bundle);
-    console.log(`wrote ${path.relative(process.cwd(), MAXPAT_PATH)}, ${path.relative(process.cwd(), AMXD_PATH)}` +
-      ` (${a.amxd.length} bytes), ${path.relative(process.cwd(), BUNDLE_PATH)}`);
+    fs.writeFileSync(SERVER_PATH, a.server);
+    fs.writeFileSync(FROZEN_PATH, a.frozen);
+    const rel = (p) => path.relative(process.cwd(), p);
+    console.log(`wrote ${rel(MAXPAT_PATH)}, ${rel(AMXD_PATH)} (${a.amxd.length} bytes), ${rel(BUNDLE_PATH)}, ` +
+      `${rel(SERVER_PATH)}, ${rel(FROZEN_PATH)} (${a.frozen.length} bytes, scripts embedded)`);
     return 0;
   }
   const stale = [];
-  if (!fs.existsSync(MAXPAT_PATH) || fs.readFileSync(MAXPAT_PATH, "utf8") !== a.maxpat) {
-    stale.push(path.relative(ROOT, MAXPAT_PATH));
-  }
-  if (fs.existsSync(AMXD_PATH) && !fs.readFileSync(AMXD_PATH).equals(a.amxd)) {
-    stale.push(path.relative(ROOT, AMXD_PATH));
-  }
-  if (fs.existsSync(BUNDLE_PATH) && fs.readFileSync(BUNDLE_PATH, "utf8") !== a.bundle) {
-    stale.push(path.relative(ROOT, BUNDLE_PATH));
+  const current = [
+    [MAXPAT_PATH, Buffer.from(a.maxpat, "utf8")],
+    [AMXD_PATH, a.amxd],
+    [BUNDLE_PATH, Buffer.from(a.bundle, "utf8")],
+    [SERVER_PATH, Buffer.from(a.server, "utf8")],
+    [FROZEN_PATH, a.frozen],
+  ];
+  for (const [file, bytes] of current) {
+    if (!fs.existsSync(file) || !fs.readFileSync(file).equals(bytes)) {
+      stale.push(path.relative(ROOT, file) + (fs.existsSync(file) ? "" : " (missing)"));
+    }
   }
   if (stale.length) {
     console.error(`out of date: ${stale.join(", ")} (run: node max_for_live/build.js)`);
@@ -905,6 +1156,8 @@ module.exports = {
   MAXPAT_PATH,
   AMXD_PATH,
   BUNDLE_PATH,
+  SERVER_PATH,
+  FROZEN_PATH,
   specOf,
   jsPorts,
   bundleJs,
@@ -912,6 +1165,8 @@ module.exports = {
   validatePatcher,
   patcherText,
   encodeAmxd,
+  encodeFrozenAmxd,
+  decodeFrozen,
   decodeAmxd,
   artefacts,
 };

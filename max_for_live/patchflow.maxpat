@@ -62,8 +62,9 @@
 						"parameter_enable": 0
 					},
 					"numinlets": 1,
-					"numoutlets": 8,
+					"numoutlets": 9,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -263,6 +264,66 @@
 			},
 			{
 				"box": {
+					"id": "obj-node",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1100,
+						420,
+						385,
+						22
+					],
+					"text": "node.script patchflow_server.js @autostart 1 @watch 0",
+					"saved_object_attributes": {
+						"autostart": 1,
+						"defer": 0,
+						"watch": 0
+					},
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-13",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1100,
+						460,
+						140,
+						22
+					],
+					"text": "prepend serverproc",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-14",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1240,
+						460,
+						133,
+						22
+					],
+					"text": "prepend nodestate",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
 					"id": "obj-udpsend",
 					"maxclass": "newobj",
 					"patching_rect": [
@@ -329,7 +390,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-15",
+					"id": "obj-18",
 					"maxclass": "newobj",
 					"patching_rect": [
 						880,
@@ -347,7 +408,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-16",
+					"id": "obj-19",
 					"maxclass": "comment",
 					"patching_rect": [
 						20,
@@ -370,7 +431,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-17",
+					"id": "obj-20",
 					"maxclass": "live.text",
 					"patching_rect": [
 						20,
@@ -415,7 +476,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-18",
+					"id": "obj-21",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
@@ -433,7 +494,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-19",
+					"id": "obj-22",
 					"maxclass": "comment",
 					"patching_rect": [
 						100,
@@ -455,7 +516,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-20",
+					"id": "obj-23",
 					"maxclass": "live.numbox",
 					"patching_rect": [
 						100,
@@ -498,7 +559,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-21",
+					"id": "obj-24",
 					"maxclass": "newobj",
 					"patching_rect": [
 						100,
@@ -516,7 +577,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-25",
 					"maxclass": "live.drop",
 					"patching_rect": [
 						20,
@@ -552,7 +613,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-23",
+					"id": "obj-26",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
@@ -589,7 +650,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-25",
+					"id": "obj-28",
 					"maxclass": "newobj",
 					"patching_rect": [
 						180,
@@ -608,7 +669,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-26",
+					"id": "obj-29",
 					"maxclass": "newobj",
 					"patching_rect": [
 						240,
@@ -635,7 +696,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-27",
+					"id": "obj-30",
 					"maxclass": "newobj",
 					"patching_rect": [
 						240,
@@ -653,7 +714,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-28",
+					"id": "obj-31",
 					"maxclass": "message",
 					"patching_rect": [
 						180,
@@ -671,7 +732,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-29",
+					"id": "obj-32",
 					"maxclass": "comment",
 					"patching_rect": [
 						20,
@@ -694,7 +755,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-30",
+					"id": "obj-33",
 					"maxclass": "umenu",
 					"patching_rect": [
 						20,
@@ -721,7 +782,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-31",
+					"id": "obj-34",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
@@ -739,7 +800,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-32",
+					"id": "obj-35",
 					"maxclass": "umenu",
 					"patching_rect": [
 						150,
@@ -766,7 +827,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-33",
+					"id": "obj-36",
 					"maxclass": "newobj",
 					"patching_rect": [
 						150,
@@ -784,7 +845,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-34",
+					"id": "obj-37",
 					"maxclass": "live.text",
 					"patching_rect": [
 						320,
@@ -829,7 +890,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-35",
+					"id": "obj-38",
 					"maxclass": "newobj",
 					"patching_rect": [
 						320,
@@ -847,7 +908,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-36",
+					"id": "obj-39",
 					"maxclass": "live.text",
 					"patching_rect": [
 						370,
@@ -892,7 +953,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-37",
+					"id": "obj-40",
 					"maxclass": "newobj",
 					"patching_rect": [
 						370,
@@ -910,7 +971,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-38",
+					"id": "obj-41",
 					"maxclass": "comment",
 					"patching_rect": [
 						20,
@@ -933,7 +994,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-39",
+					"id": "obj-42",
 					"maxclass": "umenu",
 					"patching_rect": [
 						20,
@@ -960,7 +1021,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-40",
+					"id": "obj-43",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
@@ -978,7 +1039,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-41",
+					"id": "obj-44",
 					"maxclass": "umenu",
 					"patching_rect": [
 						230,
@@ -1005,7 +1066,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-42",
+					"id": "obj-45",
 					"maxclass": "newobj",
 					"patching_rect": [
 						230,
@@ -1023,7 +1084,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-43",
+					"id": "obj-46",
 					"maxclass": "live.text",
 					"patching_rect": [
 						20,
@@ -1068,7 +1129,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-44",
+					"id": "obj-47",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
@@ -1086,7 +1147,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-45",
+					"id": "obj-48",
 					"maxclass": "live.text",
 					"patching_rect": [
 						70,
@@ -1131,7 +1192,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-46",
+					"id": "obj-49",
 					"maxclass": "newobj",
 					"patching_rect": [
 						70,
@@ -1149,7 +1210,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-47",
+					"id": "obj-50",
 					"maxclass": "live.text",
 					"patching_rect": [
 						120,
@@ -1194,7 +1255,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-48",
+					"id": "obj-51",
 					"maxclass": "newobj",
 					"patching_rect": [
 						120,
@@ -1212,7 +1273,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"patching_rect": [
 						230,
@@ -1231,7 +1292,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"patching_rect": [
 						230,
@@ -1249,7 +1310,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"patching_rect": [
 						330,
@@ -1269,7 +1330,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"patching_rect": [
 						330,
@@ -1287,7 +1348,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-56",
 					"maxclass": "comment",
 					"patching_rect": [
 						520,
@@ -1310,7 +1371,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-57",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						520,
@@ -1353,7 +1414,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-55",
+					"id": "obj-58",
 					"maxclass": "newobj",
 					"patching_rect": [
 						520,
@@ -1371,7 +1432,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-56",
+					"id": "obj-59",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						580,
@@ -1414,7 +1475,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-57",
+					"id": "obj-60",
 					"maxclass": "newobj",
 					"patching_rect": [
 						580,
@@ -1432,7 +1493,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-58",
+					"id": "obj-61",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						640,
@@ -1475,7 +1536,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-59",
+					"id": "obj-62",
 					"maxclass": "newobj",
 					"patching_rect": [
 						640,
@@ -1493,7 +1554,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-63",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						700,
@@ -1536,7 +1597,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-61",
+					"id": "obj-64",
 					"maxclass": "newobj",
 					"patching_rect": [
 						700,
@@ -1554,7 +1615,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-62",
+					"id": "obj-65",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						760,
@@ -1597,7 +1658,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-63",
+					"id": "obj-66",
 					"maxclass": "newobj",
 					"patching_rect": [
 						760,
@@ -1615,7 +1676,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-67",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						820,
@@ -1658,7 +1719,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-68",
 					"maxclass": "newobj",
 					"patching_rect": [
 						820,
@@ -1676,7 +1737,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-69",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						880,
@@ -1719,7 +1780,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-70",
 					"maxclass": "newobj",
 					"patching_rect": [
 						880,
@@ -1737,7 +1798,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-71",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						940,
@@ -1780,7 +1841,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-72",
 					"maxclass": "newobj",
 					"patching_rect": [
 						940,
@@ -1798,7 +1859,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-73",
 					"maxclass": "live.dial",
 					"patching_rect": [
 						1000,
@@ -1841,7 +1902,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1000,
@@ -1859,7 +1920,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-75",
 					"maxclass": "comment",
 					"patching_rect": [
 						1100,
@@ -1882,7 +1943,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-76",
 					"maxclass": "textedit",
 					"patching_rect": [
 						1100,
@@ -1914,7 +1975,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-77",
 					"maxclass": "comment",
 					"patching_rect": [
 						1210,
@@ -1936,7 +1997,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1100,
@@ -1955,7 +2016,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-79",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1100,
@@ -1973,7 +2034,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-80",
 					"maxclass": "live.numbox",
 					"patching_rect": [
 						1100,
@@ -2016,7 +2077,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-81",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1100,
@@ -2034,7 +2095,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-82",
 					"maxclass": "live.numbox",
 					"patching_rect": [
 						1160,
@@ -2055,15 +2116,15 @@
 							"parameter_longname": "Reply Port",
 							"parameter_shortname": "Reply",
 							"parameter_type": 0,
-							"parameter_mmin": 1024,
+							"parameter_mmin": 0,
 							"parameter_mmax": 65535,
 							"parameter_initial_enable": 1,
 							"parameter_initial": [
-								9131
+								0
 							],
 							"parameter_unitstyle": 0,
 							"parameter_invisible": 1,
-							"parameter_info": "Reply Port"
+							"parameter_info": "Reply Port (0: automatic, one port per instance)"
 						}
 					},
 					"varname": "Reply Port",
@@ -2077,7 +2138,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1160,
@@ -2095,7 +2156,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-84",
 					"maxclass": "live.menu",
 					"patching_rect": [
 						1220,
@@ -2138,7 +2199,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-85",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1220,
@@ -2156,18 +2217,929 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-86",
+					"maxclass": "comment",
+					"patching_rect": [
+						1400,
+						20,
+						60,
+						20
+					],
+					"text": "Match",
+					"presentation": 1,
+					"presentation_rect": [
+						830,
+						0,
+						40,
+						16
+					],
+					"fontface": 1,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-87",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1400,
+						200,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						830,
+						102,
+						26,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidate A",
+							"parameter_shortname": "A",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Audition candidate A (one undo step)."
+						}
+					},
+					"varname": "Candidate A",
+					"mode": 0,
+					"text": "A",
+					"texton": "A",
+					"annotation": "Audition candidate A (one undo step).",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-88",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1400,
+						230,
+						147,
+						22
+					],
+					"text": "prepend candidate 0",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-89",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1444,
+						200,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						858,
+						102,
+						26,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidate B",
+							"parameter_shortname": "B",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Audition candidate B (one undo step)."
+						}
+					},
+					"varname": "Candidate B",
+					"mode": 0,
+					"text": "B",
+					"texton": "B",
+					"annotation": "Audition candidate B (one undo step).",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-90",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1444,
+						230,
+						147,
+						22
+					],
+					"text": "prepend candidate 1",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-91",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1488,
+						200,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						886,
+						102,
+						26,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidate C",
+							"parameter_shortname": "C",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Audition candidate C (one undo step)."
+						}
+					},
+					"varname": "Candidate C",
+					"mode": 0,
+					"text": "C",
+					"texton": "C",
+					"annotation": "Audition candidate C (one undo step).",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-92",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1488,
+						230,
+						147,
+						22
+					],
+					"text": "prepend candidate 2",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-93",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1532,
+						200,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						914,
+						102,
+						26,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidate D",
+							"parameter_shortname": "D",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Audition candidate D (one undo step)."
+						}
+					},
+					"varname": "Candidate D",
+					"mode": 0,
+					"text": "D",
+					"texton": "D",
+					"annotation": "Audition candidate D (one undo step).",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-94",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1532,
+						230,
+						147,
+						22
+					],
+					"text": "prepend candidate 3",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-95",
+					"maxclass": "comment",
+					"patching_rect": [
+						1400,
+						280,
+						100,
+						20
+					],
+					"text": "Server process",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						0,
+						100,
+						16
+					],
+					"fontface": 1,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-96",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1400,
+						310,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						18,
+						44,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Server Start",
+							"parameter_shortname": "Start",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Start patchflow serve on this computer."
+						}
+					},
+					"varname": "Server Start",
+					"mode": 0,
+					"text": "Start",
+					"texton": "Start",
+					"annotation": "Start patchflow serve on this computer.",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-97",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1400,
+						340,
+						147,
+						22
+					],
+					"text": "prepend serverstart",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-98",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1450,
+						310,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1082,
+						18,
+						44,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Server Stop",
+							"parameter_shortname": "Stop",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Stop patchflow serve on this computer."
+						}
+					},
+					"varname": "Server Stop",
+					"mode": 0,
+					"text": "Stop",
+					"texton": "Stop",
+					"annotation": "Stop patchflow serve on this computer.",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-99",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1450,
+						340,
+						140,
+						22
+					],
+					"text": "prepend serverstop",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-100",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1500,
+						310,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1128,
+						18,
+						44,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Server Restart",
+							"parameter_shortname": "Restart",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Restart patchflow serve on this computer."
+						}
+					},
+					"varname": "Server Restart",
+					"mode": 0,
+					"text": "Restart",
+					"texton": "Restart",
+					"annotation": "Restart patchflow serve on this computer.",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-101",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1500,
+						340,
+						161,
+						22
+					],
+					"text": "prepend serverrestart",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-102",
+					"maxclass": "live.text",
+					"patching_rect": [
+						1550,
+						310,
+						40,
+						16
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1176,
+						18,
+						44,
+						16
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Server Auto",
+							"parameter_shortname": "Auto",
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_type": 2,
+							"parameter_invisible": 2,
+							"parameter_info": "Start the server when the device loads."
+						}
+					},
+					"varname": "Server Auto",
+					"mode": 1,
+					"text": "Auto",
+					"texton": "Auto",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-103",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1550,
+						340,
+						140,
+						22
+					],
+					"text": "prepend serverauto",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-104",
+					"maxclass": "comment",
+					"patching_rect": [
+						1340,
+						370,
+						60,
+						20
+					],
+					"text": "command",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						38,
+						50,
+						16
+					],
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-105",
+					"maxclass": "textedit",
+					"patching_rect": [
+						1400,
+						370,
+						180,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1086,
+						38,
+						134,
+						16
+					],
+					"varname": "server command",
+					"text": "",
+					"keymode": 1,
+					"lines": 1,
+					"parameter_enable": 0,
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-106",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1590,
+						370,
+						84,
+						22
+					],
+					"text": "route text",
+					"numinlets": 2,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-107",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1680,
+						370,
+						161,
+						22
+					],
+					"text": "prepend servercommand",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-108",
+					"maxclass": "comment",
+					"patching_rect": [
+						1340,
+						400,
+						60,
+						20
+					],
+					"text": "model",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						56,
+						50,
+						16
+					],
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-109",
+					"maxclass": "textedit",
+					"patching_rect": [
+						1400,
+						400,
+						180,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1086,
+						56,
+						134,
+						16
+					],
+					"varname": "server model",
+					"text": "",
+					"keymode": 1,
+					"lines": 1,
+					"parameter_enable": 0,
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-110",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1590,
+						400,
+						84,
+						22
+					],
+					"text": "route text",
+					"numinlets": 2,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-111",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1680,
+						400,
+						147,
+						22
+					],
+					"text": "prepend servermodel",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-112",
+					"maxclass": "comment",
+					"patching_rect": [
+						1340,
+						430,
+						60,
+						20
+					],
+					"text": "plug-in",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						74,
+						50,
+						16
+					],
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-113",
+					"maxclass": "textedit",
+					"patching_rect": [
+						1400,
+						430,
+						180,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1086,
+						74,
+						134,
+						16
+					],
+					"varname": "server plugin",
+					"text": "",
+					"keymode": 1,
+					"lines": 1,
+					"parameter_enable": 0,
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-114",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1590,
+						430,
+						84,
+						22
+					],
+					"text": "route text",
+					"numinlets": 2,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-115",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1680,
+						430,
+						154,
+						22
+					],
+					"text": "prepend serverplugin",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-116",
+					"maxclass": "live.numbox",
+					"patching_rect": [
+						1400,
+						460,
+						44,
+						15
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						148,
+						40,
+						15
+					],
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Search Seconds",
+							"parameter_shortname": "Search",
+							"parameter_type": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 30,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								2
+							],
+							"parameter_unitstyle": 1,
+							"parameter_invisible": 1,
+							"parameter_info": "Seconds each match keeps improving on the server the device starts (0: none)."
+						}
+					},
+					"varname": "Search Seconds",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-117",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1400,
+						490,
+						154,
+						22
+					],
+					"text": "prepend serverbudget",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-118",
+					"maxclass": "comment",
+					"patching_rect": [
+						1450,
+						460,
+						100,
+						20
+					],
+					"text": "s search (Start)",
+					"presentation": 1,
+					"presentation_rect": [
+						1078,
+						148,
+						100,
+						16
+					],
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-119",
 					"maxclass": "newobj",
 					"patching_rect": [
 						700,
 						520,
-						399,
+						686,
 						22
 					],
-					"text": "route server model latency error capture mapping target",
+					"text": "route server model latency error capture mapping target light score note candidates proc proclog",
 					"numinlets": 2,
-					"numoutlets": 8,
+					"numoutlets": 14,
 					"outlettype": [
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
 						"",
 						"",
 						"",
@@ -2181,7 +3153,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-120",
 					"maxclass": "newobj",
 					"patching_rect": [
 						700,
@@ -2199,7 +3171,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-121",
 					"maxclass": "comment",
 					"patching_rect": [
 						700,
@@ -2207,7 +3179,7 @@
 						100,
 						36
 					],
-					"text": "server: -",
+					"text": "script not loaded: patchflow_device.js is missing (use patchflow_frozen.amxd)",
 					"presentation": 1,
 					"presentation_rect": [
 						624,
@@ -2223,7 +3195,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-122",
 					"maxclass": "newobj",
 					"patching_rect": [
 						810,
@@ -2241,7 +3213,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-123",
 					"maxclass": "comment",
 					"patching_rect": [
 						810,
@@ -2265,7 +3237,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-124",
 					"maxclass": "newobj",
 					"patching_rect": [
 						920,
@@ -2283,7 +3255,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-125",
 					"maxclass": "comment",
 					"patching_rect": [
 						920,
@@ -2307,7 +3279,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-126",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1030,
@@ -2325,7 +3297,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-127",
 					"maxclass": "comment",
 					"patching_rect": [
 						1030,
@@ -2355,7 +3327,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-128",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1140,
@@ -2373,7 +3345,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-93",
+					"id": "obj-129",
 					"maxclass": "comment",
 					"patching_rect": [
 						1140,
@@ -2397,7 +3369,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-130",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1250,
@@ -2415,7 +3387,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-95",
+					"id": "obj-131",
 					"maxclass": "comment",
 					"patching_rect": [
 						1250,
@@ -2439,7 +3411,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-132",
 					"maxclass": "newobj",
 					"patching_rect": [
 						1360,
@@ -2457,7 +3429,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-97",
+					"id": "obj-133",
 					"maxclass": "comment",
 					"patching_rect": [
 						1360,
@@ -2481,18 +3453,292 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-134",
+					"maxclass": "newobj",
+					"patching_rect": [
+						700,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-135",
+					"maxclass": "comment",
+					"patching_rect": [
+						700,
+						690,
+						100,
+						36
+					],
+					"text": "script not loaded",
+					"presentation": 1,
+					"presentation_rect": [
+						872,
+						0,
+						150,
+						16
+					],
+					"varname": "light status",
+					"linecount": 2,
+					"textcolor": [
+						0.9,
+						0.35,
+						0.3,
+						1
+					],
+					"fontface": 1,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-136",
+					"maxclass": "newobj",
+					"patching_rect": [
+						810,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-137",
+					"maxclass": "comment",
+					"patching_rect": [
+						810,
+						690,
+						100,
+						36
+					],
+					"text": "score: -",
+					"presentation": 1,
+					"presentation_rect": [
+						830,
+						18,
+						200,
+						18
+					],
+					"varname": "score status",
+					"linecount": 2,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-138",
+					"maxclass": "newobj",
+					"patching_rect": [
+						920,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-139",
+					"maxclass": "comment",
+					"patching_rect": [
+						920,
+						690,
+						100,
+						36
+					],
+					"text": "note: -",
+					"presentation": 1,
+					"presentation_rect": [
+						830,
+						36,
+						200,
+						62
+					],
+					"varname": "note status",
+					"linecount": 2,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-140",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1030,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-141",
+					"maxclass": "comment",
+					"patching_rect": [
+						1030,
+						690,
+						100,
+						36
+					],
+					"text": "candidates: -",
+					"presentation": 1,
+					"presentation_rect": [
+						830,
+						120,
+						200,
+						18
+					],
+					"varname": "candidates status",
+					"linecount": 2,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-142",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1140,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-143",
+					"maxclass": "comment",
+					"patching_rect": [
+						1140,
+						690,
+						100,
+						36
+					],
+					"text": "server process: waiting for Node for Max (node.script)",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						94,
+						184,
+						18
+					],
+					"varname": "proc status",
+					"linecount": 2,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-144",
+					"maxclass": "newobj",
+					"patching_rect": [
+						1250,
+						650,
+						91,
+						22
+					],
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-145",
+					"maxclass": "comment",
+					"patching_rect": [
+						1250,
+						690,
+						100,
+						36
+					],
+					"text": "proclog: -",
+					"presentation": 1,
+					"presentation_rect": [
+						1036,
+						112,
+						184,
+						34
+					],
+					"varname": "proclog status",
+					"linecount": 2,
+					"numinlets": 1,
+					"numoutlets": 0
+				}
+			},
+			{
+				"box": {
+					"id": "obj-146",
 					"maxclass": "newobj",
 					"patching_rect": [
 						20,
 						960,
-						406,
+						900,
 						22
 					],
-					"text": "route track device model live host opendialog savedialog",
+					"text": "route track device model live host opendialog savedialog light matchactive servercommand servermodel serverplugin serverauto morphdial macro1 macro2 macro3 macro4 macro5 macro6 macro7 macro8",
 					"numinlets": 2,
-					"numoutlets": 8,
+					"numoutlets": 23,
 					"outlettype": [
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
+						"",
 						"",
 						"",
 						"",
@@ -2506,7 +3752,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-99",
+					"id": "obj-147",
 					"maxclass": "comment",
 					"patching_rect": [
 						20,
@@ -4292,6 +5538,66 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-node",
+						0
+					],
+					"source": [
+						"obj-js",
+						8
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-13",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-13",
+						0
+					],
+					"source": [
+						"obj-node",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-14",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-14",
+						0
+					],
+					"source": [
+						"obj-node",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-udpsend",
 						0
 					],
@@ -4344,7 +5650,7 @@
 						0
 					],
 					"source": [
-						"obj-15",
+						"obj-18",
 						0
 					]
 				}
@@ -4352,35 +5658,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-15",
+						"obj-18",
 						0
 					],
 					"source": [
 						"obj-state",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-18",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-18",
-						0
-					],
-					"source": [
-						"obj-17",
 						0
 					]
 				}
@@ -4416,7 +5698,7 @@
 						0
 					],
 					"source": [
-						"obj-23",
+						"obj-24",
 						0
 					]
 				}
@@ -4424,11 +5706,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-24",
 						0
 					],
 					"source": [
-						"obj-22",
+						"obj-23",
 						0
 					]
 				}
@@ -4436,7 +5718,31 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-26",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-26",
+						0
+					],
+					"source": [
 						"obj-25",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-28",
 						0
 					],
 					"source": [
@@ -4448,11 +5754,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-26",
+						"obj-29",
 						0
 					],
 					"source": [
-						"obj-25",
+						"obj-28",
 						1
 					]
 				}
@@ -4464,66 +5770,6 @@
 						0
 					],
 					"source": [
-						"obj-27",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-27",
-						0
-					],
-					"source": [
-						"obj-26",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-28",
-						0
-					],
-					"source": [
-						"obj-25",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-28",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-31",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-31",
-						0
-					],
-					"source": [
 						"obj-30",
 						0
 					]
@@ -4532,23 +5778,35 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-30",
+						0
+					],
+					"source": [
+						"obj-29",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-31",
+						0
+					],
+					"source": [
+						"obj-28",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-js",
 						0
 					],
 					"source": [
-						"obj-33",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-33",
-						0
-					],
-					"source": [
-						"obj-32",
+						"obj-31",
 						0
 					]
 				}
@@ -4557,18 +5815,6 @@
 				"patchline": {
 					"destination": [
 						"obj-js",
-						0
-					],
-					"source": [
-						"obj-35",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-35",
 						0
 					],
 					"source": [
@@ -4580,11 +5826,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-34",
 						0
 					],
 					"source": [
-						"obj-37",
+						"obj-33",
 						0
 					]
 				}
@@ -4592,11 +5838,47 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-37",
+						"obj-js",
 						0
 					],
 					"source": [
 						"obj-36",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-36",
+						0
+					],
+					"source": [
+						"obj-35",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-38",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-38",
+						0
+					],
+					"source": [
+						"obj-37",
 						0
 					]
 				}
@@ -4632,42 +5914,6 @@
 						0
 					],
 					"source": [
-						"obj-42",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-42",
-						0
-					],
-					"source": [
-						"obj-41",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-44",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-44",
-						0
-					],
-					"source": [
 						"obj-43",
 						0
 					]
@@ -4676,11 +5922,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-43",
 						0
 					],
 					"source": [
-						"obj-46",
+						"obj-42",
 						0
 					]
 				}
@@ -4688,7 +5934,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-46",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4700,11 +5946,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-45",
 						0
 					],
 					"source": [
-						"obj-48",
+						"obj-44",
 						0
 					]
 				}
@@ -4712,7 +5958,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-48",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4724,11 +5970,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-47",
 						0
 					],
 					"source": [
-						"obj-50",
+						"obj-46",
 						0
 					]
 				}
@@ -4736,7 +5982,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-50",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4748,11 +5994,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-49",
 						0
 					],
 					"source": [
-						"obj-52",
+						"obj-48",
 						0
 					]
 				}
@@ -4760,11 +6006,47 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-52",
+						"obj-js",
 						0
 					],
 					"source": [
 						"obj-51",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-51",
+						0
+					],
+					"source": [
+						"obj-50",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-53",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-53",
+						0
+					],
+					"source": [
+						"obj-52",
 						0
 					]
 				}
@@ -4800,42 +6082,6 @@
 						0
 					],
 					"source": [
-						"obj-57",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-57",
-						0
-					],
-					"source": [
-						"obj-56",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-59",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-59",
-						0
-					],
-					"source": [
 						"obj-58",
 						0
 					]
@@ -4844,11 +6090,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-58",
 						0
 					],
 					"source": [
-						"obj-61",
+						"obj-57",
 						0
 					]
 				}
@@ -4856,7 +6102,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-61",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4868,11 +6114,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-60",
 						0
 					],
 					"source": [
-						"obj-63",
+						"obj-59",
 						0
 					]
 				}
@@ -4880,7 +6126,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-63",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4892,11 +6138,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-62",
 						0
 					],
 					"source": [
-						"obj-65",
+						"obj-61",
 						0
 					]
 				}
@@ -4904,7 +6150,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-65",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4916,11 +6162,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-64",
 						0
 					],
 					"source": [
-						"obj-67",
+						"obj-63",
 						0
 					]
 				}
@@ -4928,7 +6174,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-67",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4940,11 +6186,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-66",
 						0
 					],
 					"source": [
-						"obj-69",
+						"obj-65",
 						0
 					]
 				}
@@ -4952,7 +6198,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-69",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4964,11 +6210,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-68",
 						0
 					],
 					"source": [
-						"obj-71",
+						"obj-67",
 						0
 					]
 				}
@@ -4976,7 +6222,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-71",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -4988,7 +6234,55 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-75",
+						"obj-70",
+						0
+					],
+					"source": [
+						"obj-69",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-72",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-72",
+						0
+					],
+					"source": [
+						"obj-71",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-74",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-74",
 						0
 					],
 					"source": [
@@ -5000,7 +6294,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-78",
 						0
 					],
 					"source": [
@@ -5012,55 +6306,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-76",
-						0
-					],
-					"source": [
-						"obj-75",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-js",
-						0
-					],
-					"source": [
-						"obj-78",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-78",
-						0
-					],
-					"source": [
-						"obj-77",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-js",
-						0
-					],
-					"source": [
-						"obj-80",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-80",
 						0
 					],
 					"source": [
@@ -5072,11 +6318,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-js",
+						"obj-79",
 						0
 					],
 					"source": [
-						"obj-82",
+						"obj-78",
 						0
 					]
 				}
@@ -5084,7 +6330,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -5096,23 +6342,47 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-83",
+						"obj-81",
 						0
 					],
 					"source": [
-						"obj-js",
-						3
+						"obj-80",
+						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-84",
+						"obj-js",
 						0
 					],
 					"source": [
 						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-85",
 						0
 					]
 				}
@@ -5132,115 +6402,91 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-86",
+						"obj-88",
 						0
 					],
 					"source": [
-						"obj-83",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-87",
 						0
-					],
-					"source": [
-						"obj-86",
-						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
 						"obj-88",
 						0
-					],
-					"source": [
-						"obj-83",
-						2
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-90",
+						0
+					],
+					"source": [
 						"obj-89",
 						0
-					],
-					"source": [
-						"obj-88",
-						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
 						"obj-90",
 						0
-					],
-					"source": [
-						"obj-83",
-						3
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
 						"obj-91",
 						0
-					],
-					"source": [
-						"obj-90",
-						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
 						"obj-92",
 						0
-					],
-					"source": [
-						"obj-83",
-						4
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
+						"obj-94",
+						0
+					],
+					"source": [
 						"obj-93",
 						0
-					],
-					"source": [
-						"obj-92",
-						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-94",
-						0
-					],
-					"source": [
-						"obj-83",
-						5
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-95",
+						"obj-js",
 						0
 					],
 					"source": [
@@ -5252,12 +6498,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-96",
+						"obj-js",
 						0
 					],
 					"source": [
-						"obj-83",
-						6
+						"obj-97",
+						0
 					]
 				}
 			},
@@ -5276,7 +6522,535 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-99",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						0
+					],
+					"source": [
 						"obj-98",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-101",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-101",
+						0
+					],
+					"source": [
+						"obj-100",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-103",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-103",
+						0
+					],
+					"source": [
+						"obj-102",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-106",
+						0
+					],
+					"source": [
+						"obj-105",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-107",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-107",
+						0
+					],
+					"source": [
+						"obj-106",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						0
+					],
+					"source": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-111",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-111",
+						0
+					],
+					"source": [
+						"obj-110",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-114",
+						0
+					],
+					"source": [
+						"obj-113",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-115",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-115",
+						0
+					],
+					"source": [
+						"obj-114",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-js",
+						0
+					],
+					"source": [
+						"obj-117",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-117",
+						0
+					],
+					"source": [
+						"obj-116",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-119",
+						0
+					],
+					"source": [
+						"obj-js",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-120",
+						0
+					],
+					"source": [
+						"obj-119",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-121",
+						0
+					],
+					"source": [
+						"obj-120",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-122",
+						0
+					],
+					"source": [
+						"obj-119",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-123",
+						0
+					],
+					"source": [
+						"obj-122",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-124",
+						0
+					],
+					"source": [
+						"obj-119",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-125",
+						0
+					],
+					"source": [
+						"obj-124",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-126",
+						0
+					],
+					"source": [
+						"obj-119",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-127",
+						0
+					],
+					"source": [
+						"obj-126",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-128",
+						0
+					],
+					"source": [
+						"obj-119",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-129",
+						0
+					],
+					"source": [
+						"obj-128",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-130",
+						0
+					],
+					"source": [
+						"obj-119",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-131",
+						0
+					],
+					"source": [
+						"obj-130",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-132",
+						0
+					],
+					"source": [
+						"obj-119",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-133",
+						0
+					],
+					"source": [
+						"obj-132",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-134",
+						0
+					],
+					"source": [
+						"obj-119",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-135",
+						0
+					],
+					"source": [
+						"obj-134",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-136",
+						0
+					],
+					"source": [
+						"obj-119",
+						8
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-137",
+						0
+					],
+					"source": [
+						"obj-136",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-138",
+						0
+					],
+					"source": [
+						"obj-119",
+						9
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-139",
+						0
+					],
+					"source": [
+						"obj-138",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-140",
+						0
+					],
+					"source": [
+						"obj-119",
+						10
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-141",
+						0
+					],
+					"source": [
+						"obj-140",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-142",
+						0
+					],
+					"source": [
+						"obj-119",
+						11
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-143",
+						0
+					],
+					"source": [
+						"obj-142",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-144",
+						0
+					],
+					"source": [
+						"obj-119",
+						12
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-145",
+						0
+					],
+					"source": [
+						"obj-144",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-146",
 						0
 					],
 					"source": [
@@ -5288,11 +7062,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-30",
+						"obj-33",
 						0
 					],
 					"source": [
-						"obj-98",
+						"obj-146",
 						0
 					]
 				}
@@ -5300,11 +7074,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-32",
+						"obj-35",
 						0
 					],
 					"source": [
-						"obj-98",
+						"obj-146",
 						1
 					]
 				}
@@ -5312,11 +7086,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-39",
+						"obj-42",
 						0
 					],
 					"source": [
-						"obj-98",
+						"obj-146",
 						2
 					]
 				}
@@ -5324,12 +7098,120 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-41",
+						"obj-44",
 						0
 					],
 					"source": [
-						"obj-98",
+						"obj-146",
 						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-76",
+						0
+					],
+					"source": [
+						"obj-146",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-52",
+						0
+					],
+					"source": [
+						"obj-146",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-54",
+						0
+					],
+					"source": [
+						"obj-146",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-135",
+						0
+					],
+					"source": [
+						"obj-146",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-20",
+						0
+					],
+					"source": [
+						"obj-146",
+						8
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-105",
+						0
+					],
+					"source": [
+						"obj-146",
+						9
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-109",
+						0
+					],
+					"source": [
+						"obj-146",
+						10
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-113",
+						0
+					],
+					"source": [
+						"obj-146",
+						11
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-102",
+						0
+					],
+					"source": [
+						"obj-146",
+						12
 					]
 				}
 			},
@@ -5340,32 +7222,104 @@
 						0
 					],
 					"source": [
-						"obj-98",
-						4
+						"obj-146",
+						13
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-49",
+						"obj-57",
 						0
 					],
 					"source": [
-						"obj-98",
-						5
+						"obj-146",
+						14
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-51",
+						"obj-59",
 						0
 					],
 					"source": [
-						"obj-98",
-						6
+						"obj-146",
+						15
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-61",
+						0
+					],
+					"source": [
+						"obj-146",
+						16
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-63",
+						0
+					],
+					"source": [
+						"obj-146",
+						17
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-65",
+						0
+					],
+					"source": [
+						"obj-146",
+						18
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-67",
+						0
+					],
+					"source": [
+						"obj-146",
+						19
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-69",
+						0
+					],
+					"source": [
+						"obj-146",
+						20
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-71",
+						0
+					],
+					"source": [
+						"obj-146",
+						21
 					]
 				}
 			},
@@ -6936,104 +8890,149 @@
 				"state",
 				0
 			],
-			"obj-17": [
-				"Match",
-				"Match",
-				0
-			],
 			"obj-20": [
+				"Match",
+				"Match",
+				0
+			],
+			"obj-23": [
 				"Length",
 				"Length",
 				0
 			],
-			"obj-22": [
+			"obj-25": [
 				"Audio File",
 				"File",
 				0
 			],
-			"obj-34": [
+			"obj-37": [
 				"Pick",
 				"Pick",
 				0
 			],
-			"obj-36": [
+			"obj-39": [
 				"Refresh",
 				"Refresh",
 				0
 			],
-			"obj-43": [
+			"obj-46": [
 				"Auto Map",
 				"Auto",
 				0
 			],
-			"obj-45": [
+			"obj-48": [
 				"Load Map",
 				"Load",
 				0
 			],
-			"obj-47": [
+			"obj-50": [
 				"Save Map",
 				"Save",
 				0
 			],
-			"obj-54": [
+			"obj-57": [
 				"Macro 1",
 				"M1",
 				0
 			],
-			"obj-56": [
+			"obj-59": [
 				"Macro 2",
 				"M2",
 				0
 			],
-			"obj-58": [
+			"obj-61": [
 				"Macro 3",
 				"M3",
 				0
 			],
-			"obj-60": [
+			"obj-63": [
 				"Macro 4",
 				"M4",
 				0
 			],
-			"obj-62": [
+			"obj-65": [
 				"Macro 5",
 				"M5",
 				0
 			],
-			"obj-64": [
+			"obj-67": [
 				"Macro 6",
 				"M6",
 				0
 			],
-			"obj-66": [
+			"obj-69": [
 				"Macro 7",
 				"M7",
 				0
 			],
-			"obj-68": [
+			"obj-71": [
 				"Macro 8",
 				"M8",
 				0
 			],
-			"obj-70": [
+			"obj-73": [
 				"Morph",
 				"Morph",
 				0
 			],
-			"obj-77": [
+			"obj-80": [
 				"Send Port",
 				"Send",
 				0
 			],
-			"obj-79": [
+			"obj-82": [
 				"Reply Port",
 				"Reply",
 				0
 			],
-			"obj-81": [
+			"obj-84": [
 				"Transport",
 				"Transport",
+				0
+			],
+			"obj-87": [
+				"Candidate A",
+				"A",
+				0
+			],
+			"obj-89": [
+				"Candidate B",
+				"B",
+				0
+			],
+			"obj-91": [
+				"Candidate C",
+				"C",
+				0
+			],
+			"obj-93": [
+				"Candidate D",
+				"D",
+				0
+			],
+			"obj-96": [
+				"Server Start",
+				"Start",
+				0
+			],
+			"obj-98": [
+				"Server Stop",
+				"Stop",
+				0
+			],
+			"obj-100": [
+				"Server Restart",
+				"Restart",
+				0
+			],
+			"obj-102": [
+				"Server Auto",
+				"Auto",
+				0
+			],
+			"obj-116": [
+				"Search Seconds",
+				"Search",
 				0
 			],
 			"parameterbanks": {
@@ -7075,6 +9074,13 @@
 				"patcherrelativepath": ".",
 				"type": "TEXT",
 				"implicit": 1
+			},
+			{
+				"name": "patchflow_server.js",
+				"bootpath": ".",
+				"patcherrelativepath": ".",
+				"type": "TEXT",
+				"implicit": 1
 			}
 		],
 		"latency": 0,
@@ -7100,6 +9106,10 @@
 				"patchers": {},
 				"code": {
 					"patchflow_device.js": {
+						"kind": "javascript",
+						"local": 1
+					},
+					"patchflow_server.js": {
 						"kind": "javascript",
 						"local": 1
 					}

@@ -13,11 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from patchflow.bridge import osc_codec as codec
+from patchflow.bridge import osc_protocol as protocol
+from patchflow.bridge import server as server_mod
+
 M4L = Path(__file__).resolve().parents[1] / "max_for_live"
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 
-needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+needs_node = pytest.mark.needs("node")  # CI requires it (PATCHFLOW_REQUIRE, tests/conftest.py)
 
 
 def _node(script: str) -> str:
@@ -40,7 +44,7 @@ def test_build_check_passes() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.skipif(NPM is None, reason="npm is not installed")
+@needs_node
 def test_node_suite_passes() -> None:
     """`npm test` in max_for_live/: core logic, patcher structure, .amxd, device, end to end."""
     assert NPM is not None
@@ -65,8 +69,7 @@ def _read_chunks(data: bytes) -> dict[str, bytes]:
 def test_amxd_parses_back_to_the_committed_patcher() -> None:
     """An independent (Python) reading of dist/patchflow.amxd gives patchflow.maxpat's JSON."""
     amxd = M4L / "dist" / "patchflow.amxd"
-    if not amxd.exists():
-        pytest.skip("dist/patchflow.amxd is not built (node max_for_live/build.js)")
+    assert amxd.exists(), "dist/patchflow.amxd is committed (node max_for_live/build.js)"
     chunks = _read_chunks(amxd.read_bytes())
     assert list(chunks) == ["ampf", "meta", "ptch"]
     assert chunks["ampf"] == b"aaaa"
@@ -80,7 +83,6 @@ def test_amxd_parses_back_to_the_committed_patcher() -> None:
 
 @needs_node
 def test_device_addresses_and_limits_match_the_bridge() -> None:
-    protocol = pytest.importorskip("patchflow.bridge.osc_protocol")
     got = json.loads(
         _node(
             "const PF = require('./src/patchflow_core.js');"
@@ -106,15 +108,12 @@ def test_device_addresses_and_limits_match_the_bridge() -> None:
     }
     assert got["addr"] == bridge
     assert got["chunk"] == protocol.MAX_CHUNK_FLOATS
-    codec = pytest.importorskip("patchflow.bridge.osc_codec")
     assert got["datagram"] == codec.MAX_DATAGRAM_BYTES
 
 
 @needs_node
 def test_device_requests_parse_in_the_bridge() -> None:
     """Datagrams as the device sends them (Max atom types) parse into the bridge's requests."""
-    codec = pytest.importorskip("patchflow.bridge.osc_codec")
-    protocol = pytest.importorskip("patchflow.bridge.osc_protocol")
     script = """
 const PF = require('./src/patchflow_core.js');
 const samples = Array.from({length: 3300}, (_, i) => (i % 7 === 0 ? 0 : Math.sin(i / 5) * 0.5));
@@ -149,8 +148,6 @@ console.log(JSON.stringify(msgs.map(hex)));
 @needs_node
 def test_bridge_replies_decode_in_the_device() -> None:
     """Reply datagrams written by the bridge's codec decode with the device's OSC reader."""
-    codec = pytest.importorskip("patchflow.bridge.osc_codec")
-    protocol = pytest.importorskip("patchflow.bridge.osc_protocol")
     params01 = np.array([0.0, 1.0, 0.25, 0.5], np.float32)
     replies = [
         codec.OscMessage(protocol.ADDR_PARAMS, (41, *params01.tolist())),
@@ -240,7 +237,6 @@ def _free_udp_port() -> int:
 def test_device_against_the_bridge_server(tmp_path: Path) -> None:
     """The device's JavaScript (node harness, mock Live) against the real bridge server over UDP:
     a chunked match, a file-path match and a macro, with a stub engine instead of a model."""
-    server_mod = pytest.importorskip("patchflow.bridge.server")
     engine = _StubEngine()
     osc_port, reply_port = _free_udp_port(), _free_udp_port()
     config = server_mod.ServerConfig(

@@ -46,6 +46,109 @@ var PF = (function () {
     error: "/patchflow/error"
   };
 
+  /**
+   * Streaming and per-instance messages (docs/protocol.md, protocol additions): kept apart from
+   * ADDR, which mirrors the bridge's original address table one to one.
+   *   hello <reply_port:i>                     device -> server: send my replies to this port
+   *   hello <reply_port:i> <protocol_version:i> <search_budget_s:f>  server -> device: registered
+   *                                            (search_budget_s also ends /patchflow/info; 0: no
+   *                                            stream follows a first answer; absent: older server)
+   *   note <id:i> <midi:f> <confidence:f> <octaves_shifted:i>   detected note (midi -1: unpitched)
+   *   score <id:i> <score:f> <final:i>         after each improvement; final 1 ends the stream
+   *   candidate <id:i> <rank:i> <score:f> <v...>  top-K distinct patches, before the final score
+   */
+  api.ADDR_STREAM = {
+    hello: "/patchflow/hello",
+    note: "/patchflow/note",
+    score: "/patchflow/score",
+    candidate: "/patchflow/candidate"
+  };
+
+  /**
+   * The server's search budget in seconds from a hello answer (index 2) or an info reply
+   * (index 6): a number >= 0, or null when the server is too old to send it (or sent garbage).
+   */
+  api.searchBudgetArg = function (args, index) {
+    if (!args || args.length <= index) {
+      return null;
+    }
+    var v = Number(args[index]);
+    return isFinite(v) && v >= 0 ? v : null;
+  };
+
+  /** First port of the range the automatic per-instance reply ports come from. */
+  api.AUTO_REPLY_PORT_BASE = 20000;
+  api.AUTO_REPLY_PORT_SPAN = 20000;
+  /** Request ids of one instance: idBase(device) + 1 .. idBase(device) + ID_SPAN - 1. */
+  api.ID_SPAN = 1000000;
+  api.ID_BASES = 2000;
+
+  function deviceNumber(deviceId) {
+    var n = Math.abs(Math.round(Number(deviceId)));
+    return isFinite(n) ? n : 0;
+  }
+
+  /**
+   * The reply port an instance listens on when its Reply setting is 0 (auto): derived from the
+   * device's Live id, which is unique among the devices of an open Set, so two instances of the
+   * device in one Set never share a port (ids that differ by a multiple of the span aside).
+   */
+  api.autoReplyPort = function (deviceId) {
+    return api.AUTO_REPLY_PORT_BASE + (deviceNumber(deviceId) % api.AUTO_REPLY_PORT_SPAN);
+  };
+
+  /**
+   * The first request id of an instance: instances draw ids from disjoint ranges of ID_SPAN, so
+   * a reply can never be mistaken for another instance's (int32: at most 2000 * 1e6 + 1e6).
+   */
+  api.idBase = function (deviceId) {
+    return ((deviceNumber(deviceId) % api.ID_BASES) + 1) * api.ID_SPAN;
+  };
+
+  /** The request id after `id` in the instance whose ids start at `base` (wraps inside the range). */
+  api.nextRequestId = function (id, base) {
+    var next = id + 1;
+    if (next <= base || next >= base + api.ID_SPAN) {
+      next = base + 1;
+    }
+    return next;
+  };
+
+  var NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+
+  /** "A4" for MIDI 69 (nearest note; C4 is 60). Empty for an unpitched value (< 0). */
+  api.noteName = function (midi) {
+    var m = Number(midi);
+    if (!isFiniteNumber(m) || m < 0) {
+      return "";
+    }
+    var k = Math.round(m);
+    return NOTE_NAMES[((k % 12) + 12) % 12] + String(Math.floor(k / 12) - 1);
+  };
+
+  /**
+   * The note line for a /patchflow/note reply: the detected note and, when the patch had to be
+   * moved into the synth's range, the hint to play the match at the note it was rendered for.
+   * @return {{text: string, hint: string}}
+   */
+  api.describeNote = function (midi, confidence, octavesShifted) {
+    var name = api.noteName(midi);
+    if (!name) {
+      return { text: "unpitched sound", hint: "" };
+    }
+    var cents = Math.round((Number(midi) - Math.round(Number(midi))) * 100);
+    var text = "note " + name + (cents ? (cents > 0 ? " +" : " ") + cents + " ct" : "")
+      + " (" + Math.round(clamp(Number(confidence) || 0, 0, 1) * 100) + "%)";
+    var shift = Math.round(Number(octavesShifted) || 0);
+    var played = api.noteName(Math.round(Number(midi)) + 12 * shift);
+    var hint = "play " + name + " to hear the match";
+    if (shift !== 0) {
+      hint = "matched " + Math.abs(shift) + " octave" + (Math.abs(shift) > 1 ? "s " : " ")
+        + (shift > 0 ? "up" : "down") + ": play " + played + " to hear it";
+    }
+    return { text: text, hint: hint };
+  };
+
   // ------------------------------------------------------------------------------------------
   // Numbers
 

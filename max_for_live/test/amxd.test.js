@@ -92,3 +92,98 @@ test("mapping_from_spec writes plugin names and raw ranges from a spec", () => {
   });
   assert.throws(() => mappingFromSpec({}), /no "params"/);
 });
+
+// ----------------------------------------------------------------------------------------------
+// The frozen device (dist/patchflow_frozen.amxd): the scripts embedded, as Max freezes a device
+
+/** Read a frozen ptch with the byte layout of Ableton's maxdevtools (frozen_device_printer.py,
+ * freezing_utils.py), written out here independently of build.js's own reader. */
+function readFrozenLikeMaxdiff(amxd) {
+  assert.equal(amxd.toString("ascii", 24, 28), "ptch");
+  const data = amxd.subarray(32, 32 + amxd.readUInt32LE(28));
+  assert.equal(data.toString("ascii", 0, 4), "mx@c");
+  const footerAt = Number(data.readBigUInt64BE(8)); // "data size int is 64 bit"
+  const footer = data.subarray(footerAt);
+  assert.equal(footer.toString("ascii", 0, 4), "dlst");
+  assert.equal(footer.readUInt32BE(4), footer.length, "recorded size matches actual size");
+  const entries = [];
+  let rest = footer.subarray(8);
+  while (rest.length && rest.toString("ascii", 0, 4) === "dire") {
+    const size = rest.readUInt32BE(4);
+    let f = rest.subarray(8, size);
+    const fields = {};
+    const order = [];
+    while (f.length >= 12) {
+      const type = f.toString("ascii", 0, 4);
+      const fsize = f.readUInt32BE(4);
+      const body = f.subarray(8, fsize);
+      order.push(type);
+      fields[type] = type === "type" || type === "fnam" ? body.toString("ascii").replace(/\0+$/, "") : body.readUInt32BE(0);
+      f = f.subarray(fsize);
+    }
+    fields.order = order;
+    fields.data = data.subarray(fields.of32, fields.of32 + fields.sz32);
+    entries.push(fields);
+    rest = rest.subarray(size);
+  }
+  return entries;
+}
+
+test("the frozen device embeds the patcher and both scripts in Max's frozen layout", () => {
+  const entries = readFrozenLikeMaxdiff(A.frozen);
+  assert.equal(A.frozen.toString("ascii", 8, 12), "aaaa");
+  assert.deepEqual(entries.map((e) => [e.type, e.fnam, e.flag]), [
+    ["JSON", "patchflow.amxd", 17], ["TEXT", "patchflow_device.js", 0], ["TEXT", "patchflow_server.js", 8],
+  ]);
+  for (const e of entries) {
+    assert.deepEqual(e.order, ["type", "fnam", "sz32", "of32", "vers", "flag", "mdat"]);
+  }
+  assert.equal(entries[0].of32, 16, "the first file follows the 16-byte header");
+  assert.equal(entries[1].of32, entries[0].of32 + entries[0].sz32, "files back to back");
+  const device = entries[0].data;
+  assert.equal(device[device.length - 1], 0);
+  assert.deepEqual(JSON.parse(device.subarray(0, device.length - 1).toString("utf8")), A.doc);
+  assert.equal(entries[1].data.toString("utf8"), A.bundle);
+  assert.equal(entries[2].data.toString("utf8"), A.server);
+  // the embedded names are the ones the patcher's js and node.script boxes load
+  const texts = A.doc.patcher.boxes.map((b) => b.box.text || "");
+  assert.ok(texts.some((t) => t.startsWith("js patchflow_device.js ")));
+  assert.ok(texts.some((t) => t.startsWith("node.script patchflow_server.js")));
+  // and build.js reads it back
+  const decoded = build.decodeAmxd(A.frozen);
+  assert.equal(decoded.frozen, true);
+  assert.deepEqual(decoded.doc, A.doc);
+});
+
+test("build.js --check fails when a dist/ file is stale or missing", () => {
+  const os = require("node:os");
+  const path = require("node:path");
+  const { spawnSync } = require("node:child_process");
+  const root = path.join(__dirname, "..");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pf-check-"));
+  try {
+    for (const dir of ["src", "dist"]) {
+      fs.mkdirSync(path.join(tmp, dir));
+      for (const f of fs.readdirSync(path.join(root, dir))) {
+        fs.copyFileSync(path.join(root, dir, f), path.join(tmp, dir, f));
+      }
+    }
+    fs.copyFileSync(path.join(root, "build.js"), path.join(tmp, "build.js"));
+    fs.copyFileSync(path.join(root, "patchflow.maxpat"), path.join(tmp, "patchflow.maxpat"));
+    const check = () => spawnSync(process.execPath, ["build.js", "--check"], { cwd: tmp, encoding: "utf8" });
+    assert.equal(check().status, 0, "a fresh copy is current");
+    fs.appendFileSync(path.join(tmp, "src", "patchflow_server.js"), "\n// edited\n");
+    let r = check();
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /out of date: .*dist\/patchflow_server.js.*dist\/patchflow_frozen.amxd/);
+    fs.rmSync(path.join(tmp, "dist", "patchflow_frozen.amxd"));
+    spawnSync(process.execPath, ["build.js"], { cwd: tmp });
+    assert.equal(check().status, 0);
+    fs.rmSync(path.join(tmp, "dist", "patchflow_device.js"));
+    r = check();
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /patchflow_device.js \(missing\)/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -74,7 +74,11 @@ function matchOnce(env, values) {
 test("init configures udpsend/udpreceive, starts pinging and lists tracks", () => {
   const { env } = setup({ server: false, pick: false });
   assert.deepEqual(env.out(OUT_OSC).slice(0, 2), [["host", "127.0.0.1"], ["port", 9130]]);
-  assert.deepEqual(env.out(OUT_RECV), [["port", 9131]]);
+  // Reply 0 (the default): a port of this instance's own, registered with hello
+  const port = PF.autoReplyPort(env.S.thisDeviceId);
+  assert.deepEqual(env.out(OUT_RECV), [["port", port]]);
+  const hellos = oscSent(env, "/patchflow/hello");
+  assert.ok(hellos.length >= 1 && hellos.every((m) => m[1] === port && m.length === 2));
   assert.equal(oscSent(env, "/patchflow/ping").length, 1);
   env.advance(2000);
   assert.equal(oscSent(env, "/patchflow/ping").length, 2);
@@ -88,7 +92,7 @@ test("init configures udpsend/udpreceive, starts pinging and lists tracks", () =
 test("server status: waiting, connected, then lost", () => {
   const { env } = setup({ server: false, pick: false });
   env.advance(4000); // three pings, no answer
-  assert.match(env.status.server, /waiting for 127.0.0.1:9130 \(replies to port 9131\)/);
+  assert.match(env.status.server, new RegExp(`waiting for 127.0.0.1:9130 \\(listening on ${PF.autoReplyPort(env.S.thisDeviceId)}\\)`));
   env.send("/patchflow/pong", 5, "surge-simple", 1);
   assert.match(env.status.server, /connected/);
   assert.equal(env.status.model, "surge-simple");
@@ -366,7 +370,7 @@ test("local server: the capture is written as a float WAV and sent as a path", (
   const sent = oscSent(env, "/patchflow/match/file");
   assert.equal(sent.length, 1);
   const [, id, file] = sent[0];
-  assert.equal(file, path.join(dir, `patchflow_capture_${id % 8}.wav`));
+  assert.equal(file, path.join(dir, `patchflow_capture_${env.S.thisDeviceId}_${id % 8}.wav`));
   assert.equal(oscSent(env, "/patchflow/match/begin").length, 0);
   const wav = readWav(fs.readFileSync(file));
   assert.equal(wav.sampleRate, 44100);
@@ -557,7 +561,7 @@ test("state saved with the Set restores the target, mapping and host", () => {
 test("a saved target that is gone is reported", () => {
   const state = PF.encodeState({ v: 1, host: "127.0.0.1", mapping: {}, target: { path: "live_set tracks 9 devices 0", trackName: "Old", deviceName: "Gone" } });
   const { env } = setup({ restore: state });
-  assert.match(env.status.target, /target missing: Gone/);
+  assert.match(env.status.target, /not connected: no "Gone" on a track named "Old"/);
   assert.equal(env.S.match, null);
 });
 

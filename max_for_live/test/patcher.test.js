@@ -130,7 +130,7 @@ test("the js box loads the bundle with the device-local buffer names and matches
   assert.ok(byText(`buffer~ ${words[3]}`).length === 1, "the file buffer exists");
   assert.equal(JS.numinlets, CTX.jsInlets);
   assert.equal(JS.numoutlets, CTX.jsOutlets);
-  assert.deepEqual([CTX.jsInlets, CTX.jsOutlets], [1, 8]);
+  assert.deepEqual([CTX.jsInlets, CTX.jsOutlets], [1, 9]);
   for (let k = 0; k < CTX.jsOutlets; k++) {
     assert.ok(linesFrom(JS.id, k).length > 0, `js outlet ${k} is connected`);
   }
@@ -183,13 +183,40 @@ test("the routes after the script match what the script sends", () => {
   const uiRoute = one(linesFrom(JS.id, 7).map((l) => BOXES.get(l.destination[0])), "ui route");
   const targets = uiRoute.text.split(/\s+/).slice(1);
   for (const t of targets) {
-    assert.ok(DEVICE_SOURCE.includes(`ui("${t}"`), `the script drives "${t}"`);
+    const dynamic = /^macro[1-8]$/.test(t) && DEVICE_SOURCE.includes('ui("macro" + (k + 1)');
+    assert.ok(dynamic || DEVICE_SOURCE.includes(`ui("${t}"`), `the script drives "${t}"`);
   }
   const classes = targets.map((t, k) => {
     const dst = one(linesFrom(uiRoute.id, k).map((l) => BOXES.get(l.destination[0])), t);
     return dst.maxclass === "newobj" ? dst.text : dst.maxclass;
   });
-  assert.deepEqual(classes, ["umenu", "umenu", "umenu", "umenu", "textedit", "opendialog", "savedialog"]);
+  assert.deepEqual(classes, ["umenu", "umenu", "umenu", "umenu", "textedit", "opendialog", "savedialog",
+    "comment", "live.text", "textedit", "textedit", "textedit", "live.text", "live.dial"]
+    .concat(Array.from({ length: 8 }, () => "live.dial")));
+  // macro k's route outlet reaches the dial named "Macro k"
+  for (let k = 1; k <= 8; k++) {
+    const dial = one(linesFrom(uiRoute.id, targets.indexOf(`macro${k}`)).map((l) => BOXES.get(l.destination[0])), `macro${k}`);
+    assert.equal(dial.varname, `Macro ${k}`);
+  }
+});
+
+test("the node.script runs the server script, both ways connected to the js", () => {
+  const node = one(byText("node.script"), "node.script");
+  assert.equal(node.text.split(/\s+/)[1], "patchflow_server.js");
+  assert.equal(node.saved_object_attributes.autostart, 1);
+  assert.ok(connected(JS.id, 8, node.id, 0));
+  const procPre = one(linesFrom(node.id, 0).map((l) => BOXES.get(l.destination[0])), "serverproc prepend");
+  assert.equal(procPre.text, "prepend serverproc");
+  assert.ok(connected(procPre.id, 0, JS.id, 0));
+  const statePre = one(linesFrom(node.id, 1).map((l) => BOXES.get(l.destination[0])), "nodestate prepend");
+  assert.equal(statePre.text, "prepend nodestate");
+  assert.ok(DOC.patcher.dependency_cache.some((d) => d.name === "patchflow_server.js" && d.type === "TEXT"));
+});
+
+test("before the script runs, the device says that it is not loaded", () => {
+  const texts = boxesWhere((b) => b.maxclass === "comment" && b.presentation === 1).map((b) => b.text);
+  assert.ok(texts.some((t) => /script not loaded: patchflow_device.js is missing/.test(t)));
+  assert.ok(!texts.some((t) => /^server: -$/.test(t)));
 });
 
 test("a pool of 64 live.remote~ is addressed by slot for values and ids", () => {
@@ -293,10 +320,11 @@ test("the device is an audio effect that opens in presentation", () => {
   }
 });
 
-test("only stock Max objects: no externals, no node.script", () => {
+test("only stock Max objects (node.script is stock since Max 8): no externals", () => {
   const classes = new Set(boxesWhere((b) => b.maxclass === "newobj").map((b) => b.text.split(/\s+/)[0]));
   const stock = new Set(["plugin~", "plugout~", "record~", "buffer~", "info~", "js", "udpsend", "udpreceive",
-    "live.thisdevice", "dspstate~", "route", "prepend", "t", "opendialog", "savedialog", "pattr", "live.remote~"]);
+    "live.thisdevice", "dspstate~", "route", "prepend", "t", "opendialog", "savedialog", "pattr", "live.remote~",
+    "node.script"]);
   for (const c of classes) {
     assert.ok(stock.has(c), c);
   }

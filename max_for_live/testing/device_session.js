@@ -52,10 +52,11 @@ function addSynthFor(set, names) {
 async function run(opts) {
   const fx = makeLiveSet();
   const env = new MaxEnv({ clock: "real", live: fx.set });
-  env.setTone(440, 44100, 4);
-  await env.connectUdp(opts.sendPort, opts.replyPort);
   const report = { steps: [] };
   try {
+    // inside try: a failed start still closes the sockets (and the process can exit)
+    env.setTone(440, 44100, 4);
+    await env.connectUdp(opts.sendPort, opts.replyPort);
     env.load();
     env.context.COMMIT_DELAY_MS = 300;
     env.send("samplerate", 44100);
@@ -98,11 +99,13 @@ async function run(opts) {
     }
     if (env.S.nMacros > 0) {
       const undo = fx.set.undoEntries.length;
+      const streamed = env.remoteValues.length; // a streaming server's first answers play here too
       env.send("macro", 1, 0.9);
-      await waitFor(() => env.remoteValues.length > 0, opts.timeoutMs, "macro values");
+      await waitFor(() => env.remoteValues.length > streamed, opts.timeoutMs, "macro values");
       await waitFor(() => fx.set.undoEntries.length > undo, opts.timeoutMs, "the commit after the macro");
-      report.macroRemoteValues = env.remoteValues.length;
+      report.macroRemoteValues = env.remoteValues.length - streamed;
     }
+    report.helloAcked = env.S.helloAcked;
     report.nMacros = env.S.nMacros;
     report.params = synth.parameters.map((p) => ({
       name: p.name, min: p.min, max: p.max, quantized: p.quantized, value: p.value,
@@ -117,7 +120,14 @@ async function run(opts) {
 }
 
 if (require.main === module) {
-  run(parseArgs(process.argv.slice(2))).then(
+  const opts = parseArgs(process.argv.slice(2));
+  // never hang: give up (and exit non-zero) a little after the longest wait
+  const guard = setTimeout(() => {
+    process.stderr.write(`device_session: no result after ${4 * opts.timeoutMs} ms\n`);
+    process.exit(2);
+  }, 4 * opts.timeoutMs);
+  guard.unref();
+  run(opts).then(
     (report) => {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     },

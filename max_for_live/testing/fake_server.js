@@ -3,6 +3,14 @@
  * UDP. It answers ping, info and names, reassembles chunked uploads, reads WAV files for
  * /patchflow/match/file, and replies with deterministic parameter values derived from the audio
  * (so a test can tell that the right sound arrived), plus macro and morph replies.
+ *
+ * Protocol additions (opts.hello, opts.stream): /patchflow/hello registers, per sender address,
+ * the port its replies go to (answered there with hello <port> <version> <search_budget_s>, the
+ * budget opts.budgetS, default 1 with opts.stream else 0, null: an older server that does not say
+ * it, in hello or info); clients are keyed by
+ * sender address, so each device instance has its own last match, macros and morph. A streaming
+ * match answers like the search: the first params, the note, then opts.stream improvements
+ * (params + score), the candidates, and the final score.
  */
 "use strict";
 
@@ -43,6 +51,15 @@ class FakePatchflowServer {
     this.model = opts.model || "fake-model";
     this.synth = opts.synth || "Fake Synth";
     this.dropChunkOnce = opts.dropChunkOnce;
+    this.hello = opts.hello === true || opts.stream !== undefined;
+    this.stream = opts.stream; // number of improvements after the first answer (undefined: none)
+    // the search budget told in hello and info (like --budget-s); null: an older server that
+    // does not say it (hello <port> <version>, info without the last field)
+    this.budgetS = opts.budgetS !== undefined ? opts.budgetS : (this.stream !== undefined ? 1 : 0);
+    this.candidateCount = opts.candidates === undefined ? 4 : opts.candidates;
+    this.note = opts.note; // [midi, confidence, octaves_shifted]
+    this.clients = new Map(); // "host:port" of the sender -> {replyPort, last, previous, macros, lastMatchId}
+    this.replyTo = null; // the reply address of the datagram being handled
     this.uploads = new Map();
     this.requests = [];
     this.analyses = [];
@@ -57,7 +74,7 @@ class FakePatchflowServer {
   async start(replyPort) {
     this.replyPort = replyPort;
     this.socket = dgram.createSocket("udp4");
-    this.socket.on("message", (msg) => this.handle(msg));
+    this.socket.on("message", (msg, rinfo) => this.handle(msg, rinfo));
     await new Promise((resolve) => this.socket.bind(0, "127.0.0.1", resolve));
     this.port = this.socket.address().port;
     return this;
@@ -75,10 +92,37 @@ class FakePatchflowServer {
     if (bytes.length > PF.MAX_DATAGRAM_BYTES) {
       throw new Error(`reply ${address} is ${bytes.length} bytes`);
     }
-    this.socket.send(bytes, this.replyPort, this.replyHost);
+    if (!this.socket) {
+      return;
+    }
+    const to = this.replyTo || { host: this.replyHost, port: this.replyPort };
+    if (!to.port) {
+      return; // a client that has not said hello, and no fixed reply port
+    }
+    this.socket.send(bytes, to.port, to.host);
   }
 
-  handle(data) {
+  /** The state of the client that sent the datagram (one shared client without hello). */
+  client(rinfo) {
+    const key = this.hello && rinfo ? `${rinfo.address}:${rinfo.port}` : "*";
+    if (!this.clients.has(key)) {
+      this.clients.set(key, { key, replyPort: null, last: null, previous: null,
+        macros: new Array(this.nMacros).fill(0.5), lastMatchId: -1, uploads: new Map() });
+    }
+    return this.clients.get(key);
+  }
+
+  handle(data, rinfo) {
+    const c = this.client(rinfo);
+    this.replyTo = c.replyPort ? { host: rinfo.address, port: c.replyPort } : null;
+    try {
+      this.handleFor(c, data);
+    } finally {
+      this.replyTo = null;
+    }
+  }
+
+  handleFor(c, data) {
     let msg;
     try {
       msg = PF.oscDecode(data);
@@ -86,14 +130,36 @@ class FakePatchflowServer {
       this.reply(PF.ADDR.error, [-1, `malformed: ${e.message}`]);
       return;
     }
-    this.requests.push({ address: msg.address, tags: msg.tags, args: msg.args, bytes: data.length });
+    this.requests.push({ address: msg.address, tags: msg.tags, args: msg.args, bytes: data.length, client: c.key });
     const a = msg.args;
+    // per-client state: the fields the single-client code below uses
+    this.last = c.last;
+    this.previous = c.previous;
+    this.macros = c.macros;
+    this.lastMatchId = c.lastMatchId;
+    this.uploads = c.uploads;
+    this.current = c;
+    if (msg.address === PF.ADDR_STREAM.hello && this.hello) {
+      c.replyPort = a[0];
+      this.replyTo = { host: this.replyTo ? this.replyTo.host : "127.0.0.1", port: a[0] };
+      if (this.budgetS === null) {
+        this.reply(PF.ADDR_STREAM.hello, [a[0], 2], "ii");
+      } else {
+        this.reply(PF.ADDR_STREAM.hello, [a[0], 2, this.budgetS], "iif");
+      }
+      return;
+    }
     switch (msg.address) {
       case PF.ADDR.ping:
         this.reply(PF.ADDR.pong, [a.length ? a[0] : 0, this.model, PF.PROTOCOL_VERSION], "isi");
         break;
       case PF.ADDR.info:
-        this.reply(PF.ADDR.info, [this.model, this.synth, this.names.length, 44100, 4.0, this.nMacros], "ssiifi");
+        if (this.budgetS === null) {
+          this.reply(PF.ADDR.info, [this.model, this.synth, this.names.length, 44100, 4.0, this.nMacros], "ssiifi");
+        } else {
+          this.reply(PF.ADDR.info, [this.model, this.synth, this.names.length, 44100, 4.0, this.nMacros,
+            this.budgetS], "ssiifif");
+        }
         break;
       case PF.ADDR.names:
         this.reply(PF.ADDR.names, this.names, "s".repeat(this.names.length));
@@ -212,12 +278,32 @@ class FakePatchflowServer {
 
   matched(id, mono, sampleRate, via, extra) {
     const freq = estimateFrequency(mono, sampleRate);
-    this.analyses.push(Object.assign({ id, via, frames: mono.length, sampleRate, freq, rms: rms(mono) }, extra || {}));
-    this.previous = this.last;
-    this.last = this.valuesFor(freq);
-    this.macros.fill(0.5);
-    this.lastMatchId = id;
-    this.sendParams(id, this.last, 1.5);
+    const c = this.current;
+    this.analyses.push(Object.assign({ id, via, frames: mono.length, sampleRate, freq, rms: rms(mono), client: c.key }, extra || {}));
+    c.previous = c.last;
+    c.last = this.valuesFor(freq);
+    c.macros.fill(0.5);
+    c.lastMatchId = id;
+    this.sendParams(id, c.last, 1.5);
+    if (this.stream === undefined) {
+      return; // no search: one answer per match (like patchflow serve without a search budget)
+    }
+    const note = this.note || [69.0, 0.9, 0];
+    this.reply(PF.ADDR_STREAM.note, [id, note[0], note[1], note[2]], "iffi");
+    // improvements: each moves the patch a step towards 0.5 (scores fall), streamed in order
+    let values = c.last;
+    for (let k = 1; k <= this.stream; k++) {
+      values = values.map((v) => Math.round((v + (0.5 - v) * 0.25) * 1e4) / 1e4);
+      c.last = values;
+      this.sendParams(id, values, null);
+      this.reply(PF.ADDR_STREAM.score, [id, 1 / (k + 1), 0], "ifi");
+    }
+    for (let r = 0; r < this.candidateCount; r++) {
+      const cand = values.map((v, i) => Math.round(((v + 0.1 * r * (i % 2 ? 1 : -1)) % 1 + 1) % 1 * 1e4) / 1e4);
+      this.reply(PF.ADDR_STREAM.candidate, [id, r, 1 / (this.stream + 1) + 0.05 * r].concat(cand),
+        "iif" + "f".repeat(cand.length));
+    }
+    this.reply(PF.ADDR_STREAM.score, [id, 1 / (this.stream + 1), 1], "ifi");
   }
 
   sendParams(id, values, latencyMs) {

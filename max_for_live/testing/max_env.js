@@ -9,8 +9,11 @@
  *
  * MockLiveSet models just enough of the Live Object Model: tracks, return tracks, the master
  * track, devices (with rack chains), device parameters (name, min, max, is_quantized,
- * value_items, value), this_device, Song.appointed_device, Song.View.selected_parameter, and an
+ * value_items, value, automation_state), this_device, Song.appointed_device, Song.is_playing,
+ * Song.View.selected_parameter, Song.View.selected_track and Track.View.selected_device, and an
  * undo history in which Song.begin_undo_step/end_undo_step group the writes made between them.
+ * Tracks can be inserted (paths move, ids stay), devices renamed and deleted, and a Set "saved
+ * and reopened" (same structure, new ids).
  */
 "use strict";
 
@@ -78,10 +81,20 @@ class FakeScheduler {
 
 /** Wall clock: tasks run on node's timers. */
 class RealScheduler {
+  constructor() {
+    this.tasks = new Set();
+    this.closed = false;
+  }
+
   schedule(task, delayMs) {
     this.cancel(task);
+    if (this.closed) {
+      return;
+    }
+    this.tasks.add(task);
     task._timer = setTimeout(() => {
       task._timer = null;
+      this.tasks.delete(task);
       task.run();
     }, Math.max(0, delayMs));
   }
@@ -91,6 +104,17 @@ class RealScheduler {
       clearTimeout(task._timer);
       task._timer = null;
     }
+    this.tasks.delete(task);
+  }
+
+  /** Cancel every pending task and refuse new ones (the device is gone). */
+  close() {
+    this.closed = true;
+    for (const task of this.tasks) {
+      clearTimeout(task._timer);
+      task._timer = null;
+    }
+    this.tasks.clear();
   }
 
   isScheduled(task) {
@@ -138,8 +162,9 @@ class MockLiveSet {
     this.nextId = 1;
     this.objects = new Map();
     this.song = this.register({ kind: "song", path: "live_set", tracks: [], return_tracks: [] });
-    this.view = this.register({ kind: "view", path: "live_set view", selected_parameter: 0 });
+    this.view = this.register({ kind: "view", path: "live_set view", selected_parameter: 0, selected_track: 0 });
     this.song.appointed_device = 0;
+    this.song.is_playing = 0;
     this.song.master_track = this.makeTrack("Master", "live_set master_track");
     this.thisDevice = null;
     this.undoEntries = [];
@@ -159,7 +184,87 @@ class MockLiveSet {
   }
 
   makeTrack(name, path) {
-    return this.register({ kind: "track", name, path, devices: [] });
+    const track = this.register({ kind: "track", name, path, devices: [] });
+    track.view = this.register({ kind: "trackview", path: `${path} view`, track, selected_device: 0 });
+    return track;
+  }
+
+  /** Insert a track at index: the tracks after it (and their devices) get new paths, same ids. */
+  insertTrack(name, index) {
+    const t = this.makeTrack(name, "");
+    this.song.tracks.splice(index, 0, t);
+    this.renumber();
+    return t;
+  }
+
+  /** Recompute every path from the tree (after an insertion or deletion). */
+  renumber() {
+    const walkDevices = (holder) => {
+      holder.devices.forEach((d, i) => {
+        d.path = `${holder.path} devices ${i}`;
+        d.parameters.forEach((p, k) => {
+          p.path = `${d.path} parameters ${k}`;
+        });
+        d.chains.forEach((c, k) => {
+          c.path = `${d.path} chains ${k}`;
+          walkDevices(c);
+        });
+      });
+    };
+    const walkTrack = (t, p) => {
+      t.path = p;
+      t.view.path = `${p} view`;
+      walkDevices(t);
+    };
+    this.song.tracks.forEach((t, i) => walkTrack(t, `live_set tracks ${i}`));
+    this.song.return_tracks.forEach((t, i) => walkTrack(t, `live_set return_tracks ${i}`));
+    walkTrack(this.song.master_track, "live_set master_track");
+  }
+
+  /** Delete a device: its id (and its parameters' ids) stop resolving. */
+  deleteDevice(device) {
+    const holder = device.parent;
+    holder.devices.splice(holder.devices.indexOf(device), 1);
+    this.objects.delete(device.id);
+    for (const p of device.parameters) {
+      this.objects.delete(p.id);
+    }
+    this.renumber();
+  }
+
+  /**
+   * The Set saved and opened again: the same tracks, devices and values under new ids (Live
+   * gives objects new ids in every session). Returns the new set and a map old object -> new.
+   */
+  reopen() {
+    const set = new MockLiveSet();
+    set.nextId = this.nextId + 1000;
+    const map = new Map();
+    const copyDevices = (from, to) => {
+      for (const d of from.devices) {
+        const params = d.parameters.slice(1).map((p) => ({
+          name: p.name, min: p.min, max: p.max, quantized: p.quantized, items: p.items, value: p.value,
+        }));
+        const nd = set.addDevice(to, d.name, params, { className: d.class_name, self: d === this.thisDevice });
+        map.set(d, nd);
+        d.parameters.forEach((p, k) => map.set(p, nd.parameters[k]));
+        for (const c of d.chains) {
+          const nc = set.addChain(nd, c.name);
+          copyDevices(c, nc);
+        }
+      }
+    };
+    for (const t of this.song.tracks) {
+      const nt = set.addTrack(t.name);
+      map.set(t, nt);
+      copyDevices(t, nt);
+    }
+    for (const t of this.song.return_tracks) {
+      const nt = set.addReturnTrack(t.name);
+      map.set(t, nt);
+      copyDevices(t, nt);
+    }
+    return { set, map };
   }
 
   addTrack(name) {
@@ -255,6 +360,12 @@ class MockLiveSet {
       } else if (w === "master_track" && obj.kind === "song") {
         obj = obj.master_track;
         k += 1;
+      } else if (w === "selected_track" && obj.kind === "view") {
+        obj = this.objects.get(obj.selected_track) || null;
+        k += 1;
+      } else if (w === "view" && obj.kind === "track") {
+        obj = obj.view;
+        k += 1;
       } else if (["tracks", "return_tracks", "devices", "parameters", "chains"].includes(w)) {
         const list = obj[w];
         const i = Number(words[k + 1]);
@@ -291,6 +402,14 @@ class MockLiveSet {
         return ["id", obj.appointed_device || 0];
       case "selected_parameter":
         return ["id", obj.selected_parameter || 0];
+      case "selected_track":
+        return ["id", obj.selected_track || 0];
+      case "selected_device":
+        return ["id", obj.selected_device || 0];
+      case "is_playing":
+        return [obj.is_playing ? 1 : 0];
+      case "automation_state":
+        return [obj.automation_state || 0];
       default:
         throw new Error(`mock LiveAPI: no property ${prop} on ${obj.kind}`);
     }
@@ -354,9 +473,24 @@ class MockLiveSet {
     this.notify("selected_parameter", param.id);
   }
 
-  notify(prop, id) {
+  /**
+   * The user clicks a device's title bar with no control surface: Live selects its track and the
+   * device in that track's view (appointed_device does not follow).
+   */
+  selectDevice(device) {
+    let track = device.parent;
+    while (track.kind !== "track") {
+      track = track.parent.parent; // chain -> rack device -> its holder
+    }
+    this.view.selected_track = track.id;
+    this.notify("selected_track", track.id, this.view);
+    track.view.selected_device = device.id;
+    this.notify("selected_device", device.id, track.view);
+  }
+
+  notify(prop, id, obj) {
     for (const o of this.observers.slice()) {
-      if (o.property === prop) {
+      if (o.property === prop && (!obj || o.api._obj === obj)) {
         o.callback([prop, "id", id]);
       }
     }
@@ -618,6 +752,7 @@ function readWav(bytes) {
 // ----------------------------------------------------------------------------------------------
 // The environment
 
+const RECV_OUTLET = 1;
 const STATUS_OUTLET = 3;
 const REMOTE_VALUE_OUTLET = 4;
 const REMOTE_ID_OUTLET = 5;
@@ -710,6 +845,9 @@ class MaxEnv {
       this.remoteValues.push({ slot, id, name: param.name, value: Number(list[1]) });
     } else if (n === STATE_OUTLET) {
       this.savedState = list.join(" ");
+      this.stateWrites = (this.stateWrites || 0) + 1;
+    } else if (n === RECV_OUTLET && list[0] === "port" && this.followReplyPort) {
+      this.replyBound = this._bindReply(Number(list[1])).catch(() => {}); // errors land in this.errors
     }
     if (this.onOutlet) {
       this.onOutlet(n, list);
@@ -755,28 +893,24 @@ class MaxEnv {
    * Play [udpsend] and [udpreceive]: what the script sends out of outlet 0 goes to the server
    * over UDP, and datagrams arriving at the reply port come back into the script.
    */
+  /**
+   * @param {number} serverPort where [udpsend] sends.
+   * @param {number|null} replyPort the port [udpreceive] listens on; null: whatever port the
+   *     device asks for ("port N" out of its outlet 1), as [udpreceive] would.
+   */
   async connectUdp(serverPort, replyPort) {
     this.serverPort = serverPort;
     this.serverHost = "127.0.0.1";
     this.udpOut = dgram.createSocket("udp4");
-    this.udpIn = dgram.createSocket("udp4");
     this.datagramSizes = [];
-    this.udpIn.on("message", (msg) => {
-      let decoded;
-      try {
-        decoded = PF.oscDecode(msg);
-      } catch (e) {
-        this.errors.push(e);
-        return;
-      }
-      try {
-        this.send(decoded.address, ...decoded.args);
-      } catch (e) {
-        this.errors.push(e);
-      }
+    this.followReplyPort = replyPort === null || replyPort === undefined;
+    if (!this.followReplyPort) {
+      await this._bindReply(replyPort);
+    }
+    await new Promise((resolve, reject) => {
+      this.udpOut.once("error", reject);
+      this.udpOut.bind(0, "127.0.0.1", resolve);
     });
-    await new Promise((resolve) => this.udpIn.bind(replyPort, "127.0.0.1", resolve));
-    await new Promise((resolve) => this.udpOut.bind(0, "127.0.0.1", resolve));
     const previous = this.onOutlet;
     this.onOutlet = (n, atoms) => {
       if (previous) {
@@ -799,6 +933,47 @@ class MaxEnv {
     };
   }
 
+  /** (Re)bind the reply socket to port, as [udpreceive] does on "port N". */
+  _bindReply(port) {
+    if (this.udpIn && this.replyPort === port) {
+      return Promise.resolve();
+    }
+    if (this.udpIn) {
+      try {
+        this.udpIn.close();
+      } catch (e) {
+        // already closed
+      }
+    }
+    this.replyPort = port;
+    const sock = dgram.createSocket("udp4");
+    this.udpIn = sock;
+    sock.on("message", (msg) => {
+      if (this.closed) {
+        return;
+      }
+      let decoded;
+      try {
+        decoded = PF.oscDecode(msg);
+      } catch (e) {
+        this.errors.push(e);
+        return;
+      }
+      try {
+        this.send(decoded.address, ...decoded.args);
+      } catch (e) {
+        this.errors.push(e);
+      }
+    });
+    return new Promise((resolve, reject) => {
+      sock.on("error", (e) => {
+        this.errors.push(e);
+        reject(e);
+      });
+      sock.bind(port, "127.0.0.1", resolve);
+    });
+  }
+
   /** Play buffer~ ---pf_file: a "replace <path>" loads the file, then info~ and the bang. */
   emulateFileBuffer() {
     this.onBufferMessage = (name, args) => {
@@ -814,11 +989,21 @@ class MaxEnv {
     };
   }
 
+  /** Remove the device: its tasks, timers and sockets go (safe to call twice). */
   close() {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
     try {
-      this.context.notifydeleted();
+      if (typeof this.context.notifydeleted === "function") {
+        this.context.notifydeleted();
+      }
     } catch (e) {
       // the script may not have loaded
+    }
+    if (this.scheduler.close) {
+      this.scheduler.close();
     }
     for (const s of [this.udpIn, this.udpOut]) {
       if (s) {
