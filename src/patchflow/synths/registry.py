@@ -33,6 +33,11 @@ SYNTHS: dict[str, SynthEntry] = {
         lambda plugin=None, **kw: _plugin_synth("amsynth", plugin, **kw),
         needs_plugin=True,
     ),
+    "amsynth_v2": SynthEntry(
+        "amsynth, spec v2: notes 24-96, all waveforms, sync, effects (docs/amsynth-spec-v2.md)",
+        lambda plugin=None, **kw: _plugin_synth("amsynth_v2", plugin, **kw),
+        needs_plugin=True,
+    ),
     "surge_simple": SynthEntry(
         "Surge XT 'Simple' (VST3 via pedalboard; bring your own Surge XT)",
         lambda plugin=None, **kw: _plugin_synth("surge_simple", plugin, **kw),
