@@ -23,10 +23,19 @@ from patchflow.bundle import (
     sha256_file,
 )
 from patchflow.config import to_dict
-from patchflow.export.graphs import EncoderGraph, PredictorGraph, SamplerGraph, VectorFieldGraph
+from patchflow.export.graphs import (
+    EncoderGraph,
+    NoteEncoderGraph,
+    NotePredictorGraph,
+    NoteSamplerGraph,
+    PredictorGraph,
+    SamplerGraph,
+    VectorFieldGraph,
+)
 from patchflow.export.macros import macro_directions
 from patchflow.export.onnx_export import export_graph
 from patchflow.features import FeatureExtractor
+from patchflow.nn.models import FlowModel, Model, RegressionModel
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +68,8 @@ class ExportOptions:
     data_recipe: str | None = None
 
 
-def _is_flow(model: torch.nn.Module) -> bool:
-    return hasattr(model, "guided_velocity")
+def _is_flow(model: Model) -> bool:
+    return isinstance(model, FlowModel)
 
 
 def _synth_entry(spec: Any) -> dict[str, Any]:
@@ -90,6 +99,32 @@ def representative_features(model: Any, stats: Any, data: str | None, count: int
     return torch.from_numpy(stats.apply(feats))
 
 
+def representative_notes(model: Model, data: str | None, count: int) -> torch.Tensor | None:
+    """The notes of the inputs :func:`representative_features` reads (note-conditioned models:
+    the dataset's rendered notes; ``None`` for other models or without the dataset file)."""
+    nc = model.note_conditioning
+    if nc is None or not (data and Path(data).is_file()):
+        return None
+    import h5py
+
+    with h5py.File(data, "r") as f:
+        if "native" in f:
+            notes = nc.notes_from_native(f["native"][:count])
+        else:
+            notes = nc.notes_from_encoded(f["params"][:count], model.spec)
+    return torch.from_numpy(notes)
+
+
+def parity_notes(model: Model, count: int) -> torch.Tensor | None:
+    """Notes for the parity check: spread over the range, every other one unknown (-1)."""
+    nc = model.note_conditioning
+    if nc is None:
+        return None
+    notes = torch.linspace(nc.min_midi, nc.max_midi, count)
+    notes[1::2] = nc.unknown
+    return notes
+
+
 @dataclass(frozen=True)
 class TrainingRecord:
     """What the card says about how the model was trained."""
@@ -98,6 +133,13 @@ class TrainingRecord:
     step: int = 0
     val_metrics: dict[str, Any] | None = None
     run_dir: Path | None = None
+
+
+def _note_entry(model: Model) -> dict[str, Any]:
+    """The card's ``note_conditioning`` entry, only for note-conditioned models (so the cards of
+    the others stay as they were)."""
+    nc = model.note_conditioning
+    return {} if nc is None else {"note_conditioning": nc.to_dict()}
 
 
 def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
@@ -121,6 +163,7 @@ def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
         "channels": fc.channels,
         "solver": asdict(options.solver),
         "macros": None,
+        **_note_entry(model),
         "training": {
             "command": options.training_command or (prov.get("commands") or [None])[-1],
             "all_commands": prov.get("commands", []),
@@ -158,21 +201,22 @@ def export_run(
     from patchflow.train import provenance
 
     data = provenance.read(run_dir).get("data")
-    feats = representative_features(ckpt.model, ckpt.stats, data,
-                                    (options or ExportOptions()).macro_inputs)  # fmt: skip
-    return export_model(
-        ckpt.model, out_dir, stats=ckpt.stats, inputs=feats, options=options, record=record
-    )
+    count = (options or ExportOptions()).macro_inputs
+    feats = representative_features(ckpt.model, ckpt.stats, data, count)
+    notes = representative_notes(ckpt.model, data, count)
+    return export_model(ckpt.model, out_dir, stats=ckpt.stats, inputs=feats, options=options,
+                        record=record, notes=notes)  # fmt: skip
 
 
 def export_model(
-    model: torch.nn.Module,
+    model: Model,
     out_dir: str | Path,
     *,
     stats: Any,
     inputs: torch.Tensor,
     options: ExportOptions | None = None,
     record: TrainingRecord | None = None,
+    notes: torch.Tensor | None = None,
 ) -> Path:
     """Export a model to a verified bundle folder.
 
@@ -184,19 +228,21 @@ def export_model(
             choose the macro directions and drive the parity check.
         options: Solver defaults, macros, metrics and provenance.
         record: How the model was trained.
+        notes: The inputs' notes ``(N,)`` (note-conditioned models; ``None``: unknown), used
+            for the macro directions.
     """
     options = options or ExportOptions()
     record = record or TrainingRecord()
     out_dir = Path(out_dir)
     model = model.eval()
     name = options.name or out_dir.name
-    flow = _is_flow(model)
     feats = inputs
     macros = None
-    if flow and options.macros > 0:
+    if isinstance(model, FlowModel) and options.macros > 0:
         s = options.solver
         macros = macro_directions(model, feats, count=options.macros, steps=max(s.steps, 4),
-                                  method=s.method, cfg_scale=s.cfg_scale)  # fmt: skip
+                                  method=s.method, cfg_scale=s.cfg_scale,
+                                  notes=notes)  # fmt: skip
     card = build_card(model, stats, options, name, macros, record)
     tmp = Path(
         tempfile.mkdtemp(
@@ -204,9 +250,10 @@ def export_model(
         )
     )
     try:
-        _write_graphs(model, flow, feats[:2], card, tmp, options)
+        _write_graphs(model, feats[:2], card, tmp, options)
         fx = FeatureExtractor(model.feature_config)
-        np.savez(tmp / "frontend.npz", **fx.arrays())
+        frontend: dict[str, Any] = fx.arrays()
+        np.savez(tmp / "frontend.npz", **frontend)
         (tmp / "card.json").write_text(json.dumps(card, indent=1))
         (tmp / "README.md").write_text(_readme(card))
         check_parity(model, tmp, feats[:3])
@@ -222,8 +269,7 @@ def export_model(
 
 
 def _write_graphs(
-    model: torch.nn.Module,
-    flow: bool,
+    model: Model,
     feats: torch.Tensor,
     card: dict,
     out: Path,
@@ -231,12 +277,17 @@ def _write_graphs(
 ) -> None:
     embedded = {k: v for k, v in card.items() if k != "graphs"}
     graphs: dict[str, Any] = {}
+    examples: dict[str, tuple[torch.nn.Module, dict[str, torch.Tensor], tuple[str, ...], Any]]
+    # Note-conditioned models take the note (B,) after the features in their first graph.
+    note = parity_notes(model, feats.shape[0])
+    noted: dict[str, torch.Tensor] = {} if note is None else {"note": note}
     with torch.no_grad():
-        if flow:
-            cond = model.encode(feats)  # (2, L, d)
-            b, dim = feats.shape[0], model.spec.dim
+        if isinstance(model, FlowModel):
+            cond = model.encode(feats, note)  # (2, L, d)
+            b, dim = feats.shape[0], model.param_spec.dim
+            encoder = EncoderGraph(model) if note is None else NoteEncoderGraph(model)
             examples = {
-                "encoder": (EncoderGraph(model), {"features": feats}, ("features",), "cond"),
+                "encoder": (encoder, {"features": feats, **noted}, ("features", *noted), "cond"),
                 "vector_field": (
                     VectorFieldGraph(model),
                     {
@@ -251,15 +302,24 @@ def _write_graphs(
             }
             if options.fused:
                 s = options.solver
+                sampler_cls = SamplerGraph if note is None else NoteSamplerGraph
                 examples["sampler"] = (
-                    SamplerGraph(model, s.steps, s.method),
-                    {"features": feats, "noise": torch.randn(b, dim), "w": torch.tensor(2.0)},
-                    ("features", "noise"),
+                    sampler_cls(model, s.steps, s.method),
+                    {"features": feats, **noted, "noise": torch.randn(b, dim),
+                     "w": torch.tensor(2.0)},
+                    ("features", *noted, "noise"),
                     ("params", "cond"),
-                )
+                )  # fmt: skip
         else:
+            assert isinstance(model, RegressionModel)
+            predictor = PredictorGraph(model) if note is None else NotePredictorGraph(model)
             examples = {
-                "predictor": (PredictorGraph(model), {"features": feats}, ("features",), "params")
+                "predictor": (
+                    predictor,
+                    {"features": feats, **noted},
+                    ("features", *noted),
+                    "params",
+                )
             }
     for graph, (module, example, batched, output) in examples.items():
         path = out / f"{graph}.onnx"
@@ -276,7 +336,7 @@ def _write_graphs(
 
 @torch.no_grad()
 def check_parity(
-    model: torch.nn.Module, bundle_dir: Path, feats: torch.Tensor, steps: int = 4
+    model: Model, bundle_dir: Path, feats: torch.Tensor, steps: int = 4
 ) -> dict[str, float]:
     """Max abs difference between PyTorch and onnxruntime on each graph and a whole sample."""
     from patchflow.flow.solver import ODESolver
@@ -285,20 +345,28 @@ def check_parity(
     bundle = load_bundle(bundle_dir, prefer_gpu=False)
     predictor = Predictor(bundle)
     diffs: dict[str, float] = {}
-    if not _is_flow(model):
-        ref = model.predict(feats).numpy()
-        got = bundle.sessions["predictor"].run(None, {"features": feats.numpy()})[0]
+    note = parity_notes(model, feats.shape[0])
+    noted = {} if note is None else {"note": note.numpy()}
+    if isinstance(model, RegressionModel):
+        ref = model.predict(feats, note).numpy()
+        got = bundle.sessions["predictor"].run(None, {"features": feats.numpy(), **noted})[0]
         diffs["predictor"] = float(np.abs(ref - got).max())
     else:
-        cond = model.encode(feats)
-        got_cond = bundle.sessions["encoder"].run(None, {"features": feats.numpy()})[0]
+        cond = model.encode(feats, note)
+        got_cond = bundle.sessions["encoder"].run(None, {"features": feats.numpy(), **noted})[0]
         diffs["encoder"] = float(np.abs(cond.numpy() - got_cond).max())
         noise = predictor.noise(feats.shape[0], seed=1)
         w = torch.tensor(bundle.card.solver.cfg_scale)
         solver = ODESolver(velocity=lambda x, t, c: model.guided_velocity(x, t, c, w))
         ref = solver.sample(x_init=torch.from_numpy(noise), steps=steps, method="rk4", cond=cond).x
-        got = predictor.sample(got_cond, noise, steps=steps, method="rk4").encoded
-        diffs["sample"] = float(np.abs(np.clip(ref.numpy(), -1, 1) - got).max())
+        got = predictor.sample(got_cond, noise, steps=steps, method="rk4",
+                               note=noted.get("note")).encoded  # fmt: skip
+        ref_x = np.clip(ref.numpy(), -1, 1)
+        if model.note_conditioning is not None:  # predictions carry the note in its column
+            ref_x = model.note_conditioning.insert(bundle.card.spec, ref_x, noted["note"])
+        # Decoding snaps the spec's fixed parameters; the reference is snapped the same way.
+        ref_snapped = bundle.card.spec.snap_fixed_encoded(ref_x)
+        diffs["sample"] = float(np.abs(ref_snapped - got).max())
         entry = bundle.card.raw["graphs"].get("sampler")
         if entry is not None:
             fused_ref = ODESolver(velocity=solver.velocity).sample(
@@ -307,7 +375,7 @@ def check_parity(
                 method=entry["method"],
                 cond=cond,
             )
-            feeds = {"features": feats.numpy(), "noise": noise, "w": w.numpy()}
+            feeds = {"features": feats.numpy(), **noted, "noise": noise, "w": w.numpy()}
             fused = bundle.sessions["sampler"].run(None, feeds)[0]
             diffs["fused"] = float(np.abs(fused_ref.x.numpy() - fused).max())
     worst = max(diffs.values())
@@ -315,6 +383,17 @@ def check_parity(
         raise RuntimeError(f"ONNX parity check failed: {diffs}")
     log.info("parity PyTorch vs onnxruntime: %s", {k: f"{v:.2e}" for k, v in diffs.items()})
     return diffs
+
+
+def _note_line(card: dict) -> str:
+    nc = card.get("note_conditioning")
+    if not nc:
+        return ""
+    return (
+        f"- Note conditioning: the model is told the note ({nc['param']}, MIDI "
+        f"{nc['min_midi']:g} to {nc['max_midi']:g}; {nc['unknown']:g}: unknown) as the graph "
+        "input `note` and predicts the other parameters.\n"
+    )
 
 
 def _readme(card: dict) -> str:
@@ -329,7 +408,7 @@ exported by patchflow {card["patchflow_version"]} on {card["created"]}.
 - Training command: `{t.get("command")}`
 - Data recipe: {card.get("data_recipe")}
 - Serving defaults: {card["solver"]}
-- Metrics: see `card.json` (`metrics`).
+{_note_line(card)}- Metrics: see `card.json` (`metrics`).
 
 Load it with `patchflow match AUDIO --model {card["name"]}` or
 `patchflow serve --model {card["name"]}`.

@@ -6,12 +6,13 @@ import torch
 from torch import nn
 
 from patchflow.flow.solver import ODESolver
+from patchflow.nn.models import FlowModel, RegressionModel
 
 
 class EncoderGraph(nn.Module):
     """Standardised features ``(B, *shape)`` to conditioning tokens ``(B, L, d)``."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 
@@ -22,7 +23,7 @@ class EncoderGraph(nn.Module):
 class VectorFieldGraph(nn.Module):
     """Guided velocity: conditional and null conditioning in one batch of 2B, scale ``w`` input."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 
@@ -35,7 +36,7 @@ class VectorFieldGraph(nn.Module):
 class PredictorGraph(nn.Module):
     """Regression models: standardised features to parameters ``(B, D)`` in [-1, 1]."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: RegressionModel) -> None:
         super().__init__()
         self.model = model
 
@@ -47,7 +48,7 @@ class SamplerGraph(nn.Module):
     """A whole sample fused for one method and step count: features, noise and guidance scale
     to parameters ``(B, D)`` and the conditioning ``(B, L, d)`` (kept for macros and morph)."""
 
-    def __init__(self, model: nn.Module, steps: int, method: str) -> None:
+    def __init__(self, model: FlowModel, steps: int, method: str) -> None:
         super().__init__()
         self.model, self.steps, self.method = model, steps, method
 
@@ -57,4 +58,36 @@ class SamplerGraph(nn.Module):
         cond = self.model.encode(features)  # (B, L, d)
         solver = ODESolver(velocity=lambda x, t, c: self.model.guided_velocity(x, t, c, w))
         x = solver.sample(x_init=noise, steps=self.steps, method=self.method, cond=cond).x  # (B, D)
+        return x, cond
+
+
+# Note-conditioned models (``model.note_conditioning``): the same graphs with the played note
+# ``(B,)`` in MIDI as an extra input after the features (negative or NaN: unknown).
+
+
+class NoteEncoderGraph(EncoderGraph):
+    """Standardised features ``(B, *shape)`` and notes ``(B,)`` to conditioning ``(B, L, d)``."""
+
+    def forward(self, features: torch.Tensor, note: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.model.encode(features, note)  # (B, L, d)
+
+
+class NotePredictorGraph(PredictorGraph):
+    """Regression: standardised features and notes ``(B,)`` to parameters ``(B, D - 1)``."""
+
+    def forward(self, features: torch.Tensor, note: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.model.predict(features, note)  # (B, D - 1)
+
+
+class NoteSamplerGraph(SamplerGraph):
+    """The fused sample with the note: features, notes ``(B,)``, noise and guidance scale."""
+
+    def forward(  # type: ignore[override]
+        self, features: torch.Tensor, note: torch.Tensor, noise: torch.Tensor, w: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        cond = self.model.encode(features, note)  # (B, L, d)
+        solver = ODESolver(velocity=lambda x, t, c: self.model.guided_velocity(x, t, c, w))
+        x = solver.sample(
+            x_init=noise, steps=self.steps, method=self.method, cond=cond
+        ).x  # (B, D-1)
         return x, cond

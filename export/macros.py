@@ -12,11 +12,12 @@ import numpy as np
 import torch
 
 from patchflow.flow.solver import ODESolver
+from patchflow.nn.models import FlowModel
 
 
 @torch.no_grad()
 def macro_directions(
-    model: torch.nn.Module,
+    model: FlowModel,
     features: torch.Tensor,
     *,
     count: int = 8,
@@ -25,6 +26,7 @@ def macro_directions(
     method: str = "midpoint",
     cfg_scale: float = 2.0,
     seed: int = 0,
+    notes: torch.Tensor | None = None,
 ) -> np.ndarray:
     """Unit directions ``(K, D)`` in noise space, ordered by how much they move the patch.
 
@@ -37,10 +39,11 @@ def macro_directions(
         method: Solver method.
         cfg_scale: Guidance scale.
         seed: Noise seed.
+        notes: The inputs' notes ``(N,)`` for a note-conditioned model (``None``: unknown).
     """
     gen = torch.Generator().manual_seed(seed)
-    cond = model.encode(features)  # (N, L, d)
-    n, dim = cond.shape[0], model.spec.dim
+    cond = model.encode(features, notes)  # (N, L, d)
+    n, dim = cond.shape[0], model.param_spec.dim
     count = min(count, dim)
     w = torch.tensor(cfg_scale)
     solver = ODESolver(velocity=lambda x, t, c: model.guided_velocity(x, t, c, w))

@@ -9,6 +9,11 @@ A bundle is a folder::
       predictor.onnx      features (B, *feature_shape) -> params (B, D)           [regression]
       sampler.onnx        optional: features, noise, w -> params, cond for the serving
                           default's method and steps, fused into one graph          [cnf]
+
+A note-conditioned bundle (card field ``note_conditioning``, see
+:mod:`patchflow.note_conditioning`) predicts every parameter but the spec's note (D - 1 columns)
+and its encoder, predictor and sampler graphs take ``note`` (B,) float32 in MIDI right after
+``features`` (negative: unknown).
       frontend.npz        the frozen analysis window and mel filterbank
       README.md           how it was made (command and data recipe)
 
@@ -22,6 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from patchflow.features import FeatureConfig, FeatureExtractor, FeatureStats
+from patchflow.note_conditioning import NOTE_INPUT, NoteConditioning
 from patchflow.spec import SpecError, SynthSpec, spec_from_dict
 
 log = logging.getLogger(__name__)
@@ -95,6 +103,22 @@ class Card:
     solver: SolverDefaults
     macros: MacroSpec | None
     metrics: dict[str, Any] = field(default_factory=dict)
+    note_conditioning: NoteConditioning | None = None
+
+    @property
+    def model_dim(self) -> int:
+        """Width of the model's own vectors (its noise and raw outputs): the spec's encoded
+        width, less the note's column for a note-conditioned model."""
+        return self.spec.dim - (1 if self.note_conditioning is not None else 0)
+
+    def graph_io(self, graph: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Input and output names of ``graph`` for this card (``note`` after ``features`` in
+        the first graph of a note-conditioned model)."""
+        contract = {**GRAPHS[self.model_kind], **OPTIONAL_GRAPHS[self.model_kind]}
+        inputs, outputs = contract[graph]
+        if self.note_conditioning is not None and inputs[:1] == ("features",):
+            inputs = ("features", NOTE_INPUT, *inputs[1:])
+        return inputs, outputs
 
     @property
     def sample_rate(self) -> int:
@@ -204,12 +228,19 @@ def parse_card(raw: Any, source: str) -> Card:
     if stats.mean.shape[0] != c or stats.mean.shape != stats.std.shape:
         raise BundleError(f"{source}: standardisation statistics do not fit the feature shape")
     solver = SolverDefaults(**need("solver", dict))
+    note_conditioning = None
+    if raw.get("note_conditioning") is not None:
+        try:
+            note_conditioning = NoteConditioning.from_dict(raw["note_conditioning"], spec)
+        except ValueError as err:
+            raise BundleError(f"{source}: {err}") from None
+    dim = spec.dim - (1 if note_conditioning is not None else 0)
     macros = None
     if raw.get("macros"):
         m = raw["macros"]
         directions = np.asarray(m["directions"], np.float32)
-        if directions.ndim != 2 or directions.shape[1] != spec.dim:
-            raise BundleError(f"{source}: macro directions must be (K, {spec.dim})")
+        if directions.ndim != 2 or directions.shape[1] != dim:
+            raise BundleError(f"{source}: macro directions must be (K, {dim})")
         macros = MacroSpec(directions, float(m.get("scale", 1.5)), tuple(m.get("names", ())))
     synth = need("synth", dict)
     return Card(
@@ -224,6 +255,7 @@ def parse_card(raw: Any, source: str) -> Card:
         solver=solver,
         macros=macros,
         metrics=dict(raw.get("metrics", {})),
+        note_conditioning=note_conditioning,
     )
 
 
@@ -293,8 +325,11 @@ def load_bundle(
     providers = available_providers(prefer_gpu)
     graphs = raw.get("graphs", {})
     sessions = {}
-    wanted = dict(GRAPHS[card.model_kind])
-    wanted.update({g: io for g, io in OPTIONAL_GRAPHS[card.model_kind].items() if g in graphs})
+    names = [
+        *GRAPHS[card.model_kind],
+        *(g for g in OPTIONAL_GRAPHS[card.model_kind] if g in graphs),
+    ]
+    wanted = {g: card.graph_io(g) for g in names}
     for graph, (inputs, outputs) in wanted.items():
         entry = graphs.get(graph)
         if not isinstance(entry, dict) or "file" not in entry or "sha256" not in entry:
@@ -324,8 +359,11 @@ def load_bundle(
             with np.load(frontend) as z:
                 extractor.window = z["window"].astype(np.float32)
                 extractor.mel_fb = z["mel_fb"].astype(np.float32)
-        except (OSError, KeyError, ValueError) as err:
-            raise BundleError(f"{frontend}: cannot read the frozen front-end: {err}") from None
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+            raise BundleError(
+                f"{frontend}: cannot read the frozen front-end (file truncated or corrupt: "
+                f"{type(err).__name__}: {err}); re-export or re-copy the bundle"
+            ) from None
         if extractor.window.shape != (card.feature_config.n_fft,):
             raise BundleError(f"{frontend}: window length does not match the feature config")
     used = list(next(iter(sessions.values())).get_providers())

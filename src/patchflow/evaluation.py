@@ -158,9 +158,10 @@ def evaluate_predictions(
 ) -> dict[str, np.ndarray]:
     """Per-item metrics of predicted against target parameter sets, both ``(N, D)`` encoded.
 
-    Every prediction is clamped to [-1, 1], decoded and rendered with ``synth``; the target
+    Every prediction is clamped to [-1, 1], its fixed parameters set to their values (as
+    :meth:`SynthSpec.decode` and serving do), decoded and rendered with ``synth``; the target
     audio is ``target_audio`` when given (e.g. stored in the dataset), else the targets are
-    rendered too. Parameter metrics compare the clamped prediction with the target.
+    rendered too. Parameter metrics compare that prediction with the target.
 
     Args:
         synth: The synth (its ``spec`` decides k-osc or audio metrics).
@@ -175,6 +176,8 @@ def evaluate_predictions(
     """
     pred = np.clip(np.asarray(pred, dtype=np.float64), -1.0, 1.0)
     target = np.asarray(target, dtype=np.float64)
+    if pred.ndim == 2 and pred.shape[1] == synth.spec.dim:
+        pred = synth.spec.snap_fixed_encoded(pred)
     if pred.ndim != 2 or pred.shape != target.shape or pred.shape[1] != synth.spec.dim:
         raise EvaluationError(
             f"pred {pred.shape} and target {target.shape} must both be (N, {synth.spec.dim})"
@@ -253,6 +256,7 @@ def predict_run(
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = False,
+    notes: np.ndarray | None = None,
 ) -> Predictions:
     """Predict with a training checkpoint (``patchflow.train.checkpoint.load_checkpoint``).
 
@@ -265,9 +269,12 @@ def predict_run(
         seed: Seed of the initial noise (drawn once for all ``N`` items).
         batch_size: Items per forward pass.
         progress: Show a progress bar.
+        notes: MIDI note of each item ``(N,)`` for a note-conditioned model (the rendered notes
+            of a dataset; NaN or negative: unknown); ``None``: every note unknown. Other
+            models ignore it.
 
     Returns:
-        The predictions, clamped to [-1, 1].
+        The predictions (full-spec vectors, the note in its column), clamped to [-1, 1].
     """
     import torch
 
@@ -275,20 +282,27 @@ def predict_run(
     flow = is_flow_model(model)
     nfe = network_evaluations(steps, method) if flow else 0
     feats = checkpoint.stats.apply(np.asarray(features))
-    dim = checkpoint.spec.dim
-    noise = gaussian_noise(len(feats), dim, seed)
+    nc = getattr(model, "note_conditioning", None)
+    fed = None if nc is None else nc.feed(notes, len(feats))
+    noise = gaussian_noise(len(feats), model.param_spec.dim, seed)
     device = next(model.parameters()).device
-    out = np.empty((len(feats), dim), dtype=np.float32)
+    out = np.empty((len(feats), checkpoint.spec.dim), dtype=np.float32)
     start = time.perf_counter()
     with torch.inference_mode(), _progress(len(feats), "predict", progress) as bar:
         for sl in _batches(len(feats), batch_size):
             f = torch.from_numpy(feats[sl]).to(device)
+            extra = {} if fed is None else {"note": torch.from_numpy(fed[sl]).to(device)}
             if flow:
                 z = torch.from_numpy(noise[sl]).to(device)
-                x = model.sample(f, steps=steps, method=method, cfg_scale=cfg_scale, noise=z)
+                x = model.sample(
+                    f, steps=steps, method=method, cfg_scale=cfg_scale, noise=z, **extra
+                )
             else:
-                x = model.predict(f)
-            out[sl] = x.float().cpu().numpy()
+                x = model.predict(f, **extra)
+            x_np = x.float().cpu().numpy()
+            if nc is not None and fed is not None:
+                x_np = nc.insert(checkpoint.spec, np.clip(x_np, -1.0, 1.0), fed[sl])
+            out[sl] = x_np
             bar.update(sl.stop - sl.start)
     seconds = time.perf_counter() - start
     rows = (2 if cfg_scale != 1.0 else 1) if flow else 1
@@ -305,6 +319,7 @@ def predict_bundle(
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = False,
+    notes: np.ndarray | None = None,
 ) -> Predictions:
     """Predict with an exported bundle (numpy and onnxruntime only).
 
@@ -317,9 +332,11 @@ def predict_bundle(
         seed: Seed of the initial noise (drawn once for all ``N`` items).
         batch_size: Items per call.
         progress: Show a progress bar.
+        notes: MIDI note of each item ``(N,)`` for a note-conditioned bundle (NaN or negative:
+            unknown); ``None``: every note unknown. Other bundles ignore it.
 
     Returns:
-        The predictions, clamped to [-1, 1].
+        The predictions (full-spec vectors), clamped to [-1, 1].
     """
     from patchflow.inference import Predictor
 
@@ -328,15 +345,16 @@ def predict_bundle(
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 3 or audio.shape[1] != fc.channels:
         raise EvaluationError(f"bundle needs audio (N, {fc.channels}, T), got {audio.shape}")
-    noise = gaussian_noise(len(audio), predictor.spec.dim, seed)
+    noise = gaussian_noise(len(audio), predictor.noise_dim, seed)
     out = np.empty((len(audio), predictor.spec.dim), dtype=np.float32)
     nfe = 0
     start = time.perf_counter()
     with _progress(len(audio), "predict", progress) as bar:
         for sl in _batches(len(audio), batch_size):
-            cond = predictor.encode(audio[sl])
+            note = None if notes is None else np.asarray(notes)[sl]
+            cond = predictor.encode(audio[sl], note=note)
             pred = predictor.sample(
-                cond, noise[sl], steps=steps, method=method, cfg_scale=cfg_scale
+                cond, noise[sl], steps=steps, method=method, cfg_scale=cfg_scale, note=note
             )
             out[sl], nfe = pred.encoded, pred.nfe
             bar.update(sl.stop - sl.start)

@@ -3,6 +3,12 @@
 Shared by ``patchflow match`` and the bridge's engine. The flow is sampled by the same
 :class:`patchflow.flow.solver.ODESolver` that drives the PyTorch model, here calling the ONNX
 vector field (conditional and null conditioning stacked in one batch inside the graph).
+
+Note-conditioned bundles (``card.note_conditioning``) are given the played note: ``encode``,
+``sample_fused`` and ``predict`` take ``note`` (MIDI, one per item or one for all; ``None``, NaN
+or negative: unknown) and every :class:`Prediction` is a full-spec vector with the note in its
+column (pass the same ``note`` to ``sample``; unknown plays the parameter's default). Other
+bundles ignore ``note``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from patchflow.bundle import Bundle
-from patchflow.dsp import resample
+from patchflow.dsp import resample, resample_support
 from patchflow.flow.solver import ODESolver
 from patchflow.spec import SynthSpec
 
@@ -36,7 +42,13 @@ def prepare_audio(
     min_samples: int = 1,
     max_seconds: float = MAX_SECONDS,
 ) -> np.ndarray:
-    """Validate, mix, resample, trim leading silence and fit audio to the model: ``(1, C, T)``.
+    """Validate, mix, trim leading silence, crop, resample and fit audio to the model.
+
+    The clip is scanned a block at a time (finiteness, peak, onset), then only the window the
+    model hears (plus the resampler's margin) is mixed and resampled, so the memory this takes
+    stays near the model's input size whatever the clip's length and rate. Audio above full
+    scale (peak > 1, e.g. integer samples or a sine of amplitude 1e20) is scaled down to peak 1
+    before anything is computed from it; quieter audio keeps its level.
 
     Args:
         audio: ``(T,)`` mono or ``(C, T)`` channels-first float audio.
@@ -46,11 +58,17 @@ def prepare_audio(
         num_samples: The model's input length; longer audio is cropped, shorter zero-padded.
         min_samples: Fewer samples than this (at the model rate) is an error.
         max_seconds: Longer input is an error.
+
+    Returns:
+        ``(1, channels, num_samples)`` float32.
+
+    Raises:
+        AudioError: Empty, silent (also when the channels cancel in the mix), non-finite,
+            wrong shape, rate or dtype, too short or too long.
     """
     a = np.asarray(audio)
     if a.dtype.kind not in "fiu":
         raise AudioError(f"audio must be numeric, got dtype {a.dtype}")
-    a = a.astype(np.float32)
     if a.ndim == 1:
         a = a[None]
     if a.ndim != 2:
@@ -61,34 +79,94 @@ def prepare_audio(
         raise AudioError("audio is empty (0 samples)")
     if not 1000 <= sample_rate <= 768000:
         raise AudioError(f"unsupported sample rate {sample_rate} Hz (1 kHz to 768 kHz)")
-    if not np.all(np.isfinite(a)):
-        raise AudioError("audio contains NaN or infinite samples")
     seconds = a.shape[1] / sample_rate
     if seconds > max_seconds:
         raise AudioError(f"audio is too long ({seconds:.1f} s; at most {max_seconds:g} s)")
-    peak = float(np.max(np.abs(a)))
+    mix = a.shape[0] != channels
+    peak, peak_heard = _scan_peaks(a, mix)
     if peak < SILENCE_PEAK:
-        level = 20 * np.log10(max(peak, 1e-12))
-        raise AudioError(f"audio is silent (peak {level:.0f} dBFS)")
-    mono = a.mean(axis=0, keepdims=True)
-    a = a if a.shape[0] == channels else np.repeat(mono, channels, axis=0)
-    if sample_rate != target_rate:
-        a = resample(a, sample_rate, target_rate)
+        raise AudioError(f"audio is silent (peak {_dbfs(peak)} dBFS)")
+    if peak_heard < SILENCE_PEAK:
+        raise AudioError(
+            f"audio is silent once its {a.shape[0]} channels are mixed to mono for the model "
+            f"(they cancel out, e.g. out-of-phase stereo): the mix peaks at "
+            f"{_dbfs(peak_heard)} dBFS, the channels at {_dbfs(peak)} dBFS"
+        )
+    gain = 1.0 / peak_heard if peak_heard > 1.0 else 1.0
     # Start at the first sample within LEADING_SILENCE_DB of the peak: a captured phrase
     # usually begins with some silence, and the model hears only num_samples.
-    env = np.max(np.abs(a), axis=0)
-    onset = int(np.argmax(env >= peak * 10 ** (LEADING_SILENCE_DB / 20)))
-    a = a[:, onset:]
-    if a.shape[1] < min_samples:
+    onset = _first_loud_frame(a, mix, peak_heard * 10 ** (LEADING_SILENCE_DB / 20))
+    up, down = _ratio(sample_rate, target_rate)
+    available = -(-(a.shape[1] - onset) * up // down)  # model-rate samples from the onset on
+    if available < min_samples:
         raise AudioError(
-            f"audio is too short ({a.shape[1]} samples after trimming silence at {target_rate} Hz; "
+            f"audio is too short ({available} samples after trimming silence at {target_rate} Hz; "
             f"need at least {min_samples})"
         )
-    if a.shape[1] >= num_samples:
-        a = a[:, :num_samples]
+    if up == down:
+        window = _heard(a, onset, min(a.shape[1], onset + num_samples), mix, gain)
     else:
-        a = np.pad(a, ((0, 0), (0, num_samples - a.shape[1])))
-    return a[None].astype(np.float32)
+        margin = resample_support(sample_rate, target_rate)
+        start = max(0, onset - margin)
+        stop = min(a.shape[1], onset + -(-num_samples * down // up) + margin)
+        resampled = resample(_heard(a, start, stop, mix, gain), sample_rate, target_rate)
+        first = -(-(onset - start) * up // down)  # first output sample at or after the onset
+        window = resampled[:, first : first + min(num_samples, available)]
+    out = np.zeros((1, channels, num_samples), dtype=np.float32)
+    out[0, :, : window.shape[1]] = window  # a mono mix broadcasts to every model channel
+    return out
+
+
+SCAN_BLOCK_FRAMES = 16384
+
+
+def _dbfs(peak: float) -> str:
+    return f"{20 * np.log10(max(peak, 1e-12)):.0f}"
+
+
+def _ratio(orig_sr: int, target_sr: int) -> tuple[int, int]:
+    g = int(np.gcd(int(orig_sr), int(target_sr)))
+    return int(target_sr) // g, int(orig_sr) // g
+
+
+def _heard(a: np.ndarray, start: int, stop: int, mix: bool, gain: float = 1.0) -> np.ndarray:
+    """Frames ``start:stop`` as the model hears them: float32, mixed to mono if ``mix``,
+    scaled by ``gain`` (in float64 first, so extreme values neither overflow nor vanish)."""
+    block = a[:, start:stop].astype(np.float64)
+    if mix:
+        block = block.mean(axis=0, keepdims=True)
+    if gain != 1.0:
+        block *= gain
+    return block.astype(np.float32)
+
+
+def _scan_peaks(a: np.ndarray, mix: bool) -> tuple[float, float]:
+    """Peak of the channels and of what the model hears, a block at a time.
+
+    Raises:
+        AudioError: On NaN or infinite samples.
+    """
+    peak = peak_heard = 0.0
+    for lo in range(0, a.shape[1], SCAN_BLOCK_FRAMES):
+        block = a[:, lo : lo + SCAN_BLOCK_FRAMES]
+        if not np.all(np.isfinite(block)):
+            raise AudioError("audio contains NaN or infinite samples")
+        block_peak = float(np.max(np.abs(block.astype(np.float64))))
+        peak = max(peak, block_peak)
+        if mix:
+            block_peak = float(np.max(np.abs(block.astype(np.float64).mean(axis=0))))
+        peak_heard = max(peak_heard, block_peak)
+    return peak, peak_heard
+
+
+def _first_loud_frame(a: np.ndarray, mix: bool, threshold: float) -> int:
+    """Index of the first frame whose heard level reaches ``threshold`` (0 if none does)."""
+    for lo in range(0, a.shape[1], SCAN_BLOCK_FRAMES):
+        block = np.abs(_heard(a, lo, lo + SCAN_BLOCK_FRAMES, mix).astype(np.float64))
+        loud = np.flatnonzero(np.max(block, axis=0) >= threshold)
+        if loud.size:
+            return lo + int(loud[0])
+    return 0
 
 
 @dataclass(frozen=True)
@@ -109,7 +187,8 @@ class Prediction:
 
     @classmethod
     def from_encoded(cls, spec: SynthSpec, encoded: np.ndarray, nfe: int) -> Prediction:
-        x = np.clip(encoded, -1.0, 1.0).astype(np.float32)
+        """Clamp model vectors to [-1, 1] and decode them; fixed parameters take their values."""
+        x = spec.snap_fixed_encoded(np.clip(encoded, -1.0, 1.0)).astype(np.float32)
         native = spec.decode(x)
         return cls(x, native.astype(np.float32), spec.to_unit(native).astype(np.float32), nfe)
 
@@ -133,6 +212,26 @@ class Predictor:
         self.device = "cuda" if self.on_gpu else "cpu"
         velocity = self._velocity_bound if self.io_binding else self._velocity
         self.solver = ODESolver(velocity=velocity)
+        self.note_conditioning = bundle.card.note_conditioning
+
+    @property
+    def noise_dim(self) -> int:
+        """Width of the flow's noise (and of the raw graph outputs): ``card.model_dim``."""
+        return self.card.model_dim
+
+    def _prediction(self, vectors: np.ndarray, nfe: int, note: Any) -> Prediction:
+        """The model's vectors as a full-spec prediction (the note put back in its column)."""
+        nc = self.note_conditioning
+        if nc is not None:
+            vectors = nc.insert(self.spec, np.clip(vectors, -1.0, 1.0), note)
+        return Prediction.from_encoded(self.spec, vectors, nfe)
+
+    def _feeds(self, audio: np.ndarray, note: Any) -> dict[str, np.ndarray]:
+        """The first graph's inputs: features, and the note for note-conditioned bundles."""
+        feeds = {"features": self.bundle.features(audio)}
+        if self.note_conditioning is not None:
+            feeds["note"] = self.note_conditioning.feed(note, len(feeds["features"]))
+        return feeds
 
     def __repr__(self) -> str:
         s = self.card.solver
@@ -152,15 +251,20 @@ class Predictor:
         return wanted == (entry["steps"], entry["method"])
 
     def sample_fused(
-        self, audio: np.ndarray, noise: np.ndarray, cfg_scale: float | None = None
+        self,
+        audio: np.ndarray,
+        noise: np.ndarray,
+        cfg_scale: float | None = None,
+        note: float | np.ndarray | None = None,
     ) -> tuple[Prediction, np.ndarray]:
-        """One call of the fused graph: model-ready audio to a prediction and its conditioning."""
+        """One call of the fused graph: model-ready audio to a prediction and its conditioning
+        (``note``: see the module docstring)."""
         entry = self.card.raw["graphs"]["sampler"]
         w = np.asarray(self.card.solver.cfg_scale if cfg_scale is None else cfg_scale, np.float32)
-        feeds = {"features": self.bundle.features(audio), "noise": noise.astype(np.float32), "w": w}
+        feeds = {**self._feeds(audio, note), "noise": noise.astype(np.float32), "w": w}
         params, cond = self.bundle.sessions["sampler"].run(None, feeds)
         nfe = entry["steps"] * {"euler": 1, "midpoint": 2, "rk4": 4}[entry["method"]]
-        return Prediction.from_encoded(self.spec, params, nfe), cond
+        return self._prediction(params, nfe, note), cond
 
     def prepare(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         fc = self.card.feature_config
@@ -173,11 +277,11 @@ class Predictor:
             min_samples=max(1, fc.num_samples // 4),
         )
 
-    def encode(self, audio: np.ndarray) -> np.ndarray:
-        """Model-ready audio ``(B, C, T)`` to conditioning ``(B, L, d)`` (or params, regression)."""
-        features = self.bundle.features(audio)
+    def encode(self, audio: np.ndarray, note: float | np.ndarray | None = None) -> np.ndarray:
+        """Model-ready audio ``(B, C, T)`` to conditioning ``(B, L, d)`` (or params, regression:
+        the model's own ``(B, noise_dim)`` vectors). ``note``: see the module docstring."""
         graph = "encoder" if self.is_flow else "predictor"
-        return self.bundle.sessions[graph].run(None, {"features": features})[0]
+        return self.bundle.sessions[graph].run(None, self._feeds(audio, note))[0]
 
     def _velocity(
         self, x: np.ndarray, t: np.ndarray, cond: tuple[np.ndarray, np.ndarray]
@@ -209,8 +313,9 @@ class Predictor:
         return binding.copy_outputs_to_cpu()[0]
 
     def noise(self, batch: int, seed: int = 0) -> np.ndarray:
+        """Standard normal noise ``(batch, noise_dim)`` for ``seed``."""
         return (
-            np.random.default_rng(seed).standard_normal((batch, self.spec.dim)).astype(np.float32)
+            np.random.default_rng(seed).standard_normal((batch, self.noise_dim)).astype(np.float32)
         )
 
     def sample(
@@ -221,10 +326,15 @@ class Predictor:
         steps: int | None = None,
         method: str | None = None,
         cfg_scale: float | None = None,
+        note: float | np.ndarray | None = None,
     ) -> Prediction:
-        """Integrate the flow from ``noise`` ``(B, D)`` given ``cond`` ``(B, L, d)``."""
+        """Integrate the flow from ``noise`` ``(B, noise_dim)`` given ``cond`` ``(B, L, d)``.
+
+        ``note`` only fills the note's column of a note-conditioned bundle's prediction (the
+        conditioning already holds what the model was told); unknown: the parameter's default.
+        """
         if not self.is_flow:
-            return Prediction.from_encoded(self.spec, cond, 0)
+            return self._prediction(cond, 0, note)
         s = self.card.solver
         w = np.asarray(s.cfg_scale if cfg_scale is None else cfg_scale, np.float32)
         c: Any = cond.astype(np.float32)
@@ -236,7 +346,7 @@ class Predictor:
             method=s.method if method is None else method,
             cond=(c, w),
         )
-        return Prediction.from_encoded(self.spec, out.x, out.nfe)
+        return self._prediction(out.x, out.nfe, note)
 
     def predict(
         self,
@@ -247,12 +357,18 @@ class Predictor:
         steps: int | None = None,
         method: str | None = None,
         cfg_scale: float | None = None,
+        note: float | None = None,
     ) -> Prediction:
-        """Audio at any rate and channel count to one predicted parameter set."""
+        """Audio at any rate and channel count to one predicted parameter set.
+
+        ``note``: the played MIDI note for a note-conditioned bundle (``None``: unknown; for
+        example ``patchflow.note_conditioning.conditioning_note(place_note(...))``); ignored by
+        other bundles.
+        """
         prepared = self.prepare(audio, sample_rate)
         if self.fused_for(steps, method):
-            return self.sample_fused(prepared, self.noise(1, seed), cfg_scale)[0]
-        cond = self.encode(prepared)
+            return self.sample_fused(prepared, self.noise(1, seed), cfg_scale, note)[0]
+        cond = self.encode(prepared, note)
         return self.sample(
-            cond, self.noise(1, seed), steps=steps, method=method, cfg_scale=cfg_scale
+            cond, self.noise(1, seed), steps=steps, method=method, cfg_scale=cfg_scale, note=note
         )

@@ -94,12 +94,23 @@ def _predict_run(args: argparse.Namespace, data: SynthDataset, progress: bool) -
         seed=args.seed,
         batch_size=args.batch_size,
         progress=progress,
+        notes=_rendered_notes(data),
     )
     run = Path(args.run)
     name = run.name if run.is_dir() else run.parent.name
     if not is_flow_model(ckpt.model):
         return _Predicted(name, predictions, 0, "none", 1.0)
     return _Predicted(name, predictions, steps, method, cfg)
+
+
+def _rendered_notes(data: SynthDataset) -> np.ndarray | None:
+    """The note each item was rendered at (what a note-conditioned model is given); None when
+    the spec has no pitch note parameter."""
+    from patchflow.note_conditioning import NoteConditioning
+
+    if data.spec.note_index is None:
+        return None
+    return NoteConditioning.of(data.spec).notes_from_encoded(data.params, data.spec)
 
 
 def _predict_bundle(
@@ -128,6 +139,7 @@ def _predict_bundle(
         seed=args.seed,
         batch_size=args.batch_size,
         progress=progress,
+        notes=_rendered_notes(data),
     )
     if card.model_kind != "cnf":
         return _Predicted(bundle.name, predictions, 0, "none", 1.0)
@@ -159,36 +171,37 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot build the synth for {args.data}: {err}") from None
     progress = not args.no_progress
     target_audio = data.audio
-    try:
-        if args.run:
-            result = _predict_run(args, data, progress)
-        else:
-            if target_audio is None:
-                target_audio = render_encoded(synth, data.params, args.batch_size)
-            result = _predict_bundle(args, data, target_audio, progress)
-        settings = {
-            "source": "run" if args.run else "bundle",
-            "path": args.run or args.model,
-            "data": str(args.data),
-            "steps": result.steps,
-            "method": result.method,
-            "cfg": result.cfg,
-            "seed": args.seed,
-        }
-        report = finish_evaluation(
-            result.name,
-            synth,
-            result.predictions,
-            data.params,
-            target_audio=target_audio,
-            out=Path(args.out),
-            settings=settings,
-            figure_items=args.figure_items,
-            batch_size=args.batch_size,
-            progress=progress,
-        )
-    except EvaluationError as err:
-        raise CommandError(str(err)) from None
+    with synth:  # a plug-in synth is released however the evaluation ends
+        try:
+            if args.run:
+                result = _predict_run(args, data, progress)
+            else:
+                if target_audio is None:
+                    target_audio = render_encoded(synth, data.params, args.batch_size)
+                result = _predict_bundle(args, data, target_audio, progress)
+            settings = {
+                "source": "run" if args.run else "bundle",
+                "path": args.run or args.model,
+                "data": str(args.data),
+                "steps": result.steps,
+                "method": result.method,
+                "cfg": result.cfg,
+                "seed": args.seed,
+            }
+            report = finish_evaluation(
+                result.name,
+                synth,
+                result.predictions,
+                data.params,
+                target_audio=target_audio,
+                out=Path(args.out),
+                settings=settings,
+                figure_items=args.figure_items,
+                batch_size=args.batch_size,
+                progress=progress,
+            )
+        except EvaluationError as err:
+            raise CommandError(str(err)) from None
     headline = ", ".join(
         f"{m} {s['mean']:.4g} ± {s['ci95']:.2g}" for m, s in report.summary.items()
     )

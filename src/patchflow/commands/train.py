@@ -33,6 +33,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the preset's)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(
+        "--note-conditioning",
+        action="store_true",
+        help="give the model the rendered note instead of predicting it (specs with a pitch "
+        "note parameter, e.g. amsynth)",
+    )
+    parser.add_argument(
+        "--note-dropout",
+        type=float,
+        help="probability of training with the 'unknown note' instead (default 0.2; implies "
+        "--note-conditioning)",
+    )
+    parser.add_argument(
         "--time-limit-min",
         type=float,
         help="stop after this many minutes (validating and saving first); rerun to continue",
@@ -56,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, val=replace(config.val, every=args.val_every))
     if args.lr is not None:
         config = replace(config, optim=replace(config.optim, lr=args.lr))
+    if args.note_conditioning or args.note_dropout is not None:
+        try:
+            model = replace(config.model, note_conditioning=True)
+            if args.note_dropout is not None:
+                model = replace(model, note_dropout=args.note_dropout)
+        except ValueError as err:
+            raise CommandError(str(err)) from None
+        config = replace(config, model=model)
     try:
         config = replace_set(
             config,

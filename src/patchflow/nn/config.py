@@ -70,8 +70,17 @@ class ModelConfig:
     vector_field: FieldConfig = field(default_factory=FieldConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
     cfg_dropout: float = 0.1  # probability of training with the learned null conditioning
+    # The note as conditioning (issue 16): the model is told the rendered MIDI note (an input of
+    # its encoder graph, added to every conditioning token) and predicts every parameter but the
+    # spec's pitch note parameter; needs a spec with one (note_field "pitch").
+    note_conditioning: bool = False
+    note_dropout: float = 0.2  # probability of training with the learned "unknown note" instead
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.note_dropout <= 1.0:
+            raise ValueError(
+                f"model config: note_dropout must be in [0, 1], got {self.note_dropout}"
+            )
         checks = [
             ("kind", self.kind, MODEL_KINDS),
             ("encoder.kind", self.encoder.kind, ENCODER_KINDS),

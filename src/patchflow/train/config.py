@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from patchflow.nn.config import EncoderConfig, FieldConfig, HeadConfig, ModelConfig
 
@@ -93,7 +94,7 @@ def _kosc_cnn(size: str, d_out: int) -> EncoderConfig:
     )
 
 
-def _kosc_run(preset: str, size: str, model: ModelConfig, **changes: object) -> TrainConfig:
+def _kosc_run(preset: str, size: str, model: ModelConfig, **changes: Any) -> TrainConfig:
     """Paper schedule (Adam 1e-4, batch 1024, 400k steps), or a short one for CPU sizes."""
     if size == "paper":
         config = TrainConfig(preset=preset, size=size, model=model)
@@ -126,7 +127,7 @@ def _kosc_run(preset: str, size: str, model: ModelConfig, **changes: object) -> 
     return replace(config, **changes)
 
 
-def _kosc_field(size: str, **changes: object) -> FieldConfig:
+def _kosc_field(size: str, **changes: Any) -> FieldConfig:
     dims = {"tiny": (16, 2, 2, 32), "small": (64, 4, 4, 128)}
     d, depth, heads, d_ff = dims.get(size, (128, 5, 4, 256))
     config = FieldConfig(d_model=d, depth=depth, heads=heads, d_ff=d_ff, time_encoding="scalar")
@@ -205,7 +206,7 @@ def _ast(size: str, d_out: int, regression: bool = False) -> EncoderConfig:
     )
 
 
-def _ast_run(preset: str, size: str, model: ModelConfig, **changes: object) -> TrainConfig:
+def _ast_run(preset: str, size: str, model: ModelConfig, **changes: Any) -> TrainConfig:
     """Paper schedule (Adam 1e-4 cosine to 1e-6, batch 128, clip 0.5), or short CPU ones."""
     if size == "paper":
         config = TrainConfig(

@@ -7,6 +7,11 @@ every parameter vector are sorted by their first column (k-osc: whole oscillator
 the canonical ordering of the paper's "Sort" baseline; the audio is unchanged because the
 slots are interchangeable. (The reference sorts only the frequencies and re-renders; both give a
 canonical, valid parameter set.)
+
+With ``note_conditioning`` (HDF5 datasets of specs with a pitch note parameter) every batch also
+carries the note each item was rendered at (from the dataset's ``native`` column, rounded as
+rendering does) and its ``params`` leave the note's column out: the model is told the note and
+predicts the rest.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from patchflow.features import FeatureConfig, FeatureStats
 from patchflow.metrics.kosc import linear_assignment_cost, log_spectral_distance, parameter_mse
+from patchflow.note_conditioning import NoteConditioning
 from patchflow.spec import SynthSpec
 from patchflow.synths.kosc import KOsc
 
@@ -41,11 +47,14 @@ class DataBatch:
         params: Encoded parameters in [-1, 1], shape ``(B, D)``, float32.
         features: Standardised features, shape ``(B, *feature_shape)``, float32.
         audio: Target audio ``(B, C, T)`` for the audio metric (validation only), or ``None``.
+        note: The MIDI note each item was rendered at ``(B,)``, float32, for note-conditioned
+            models (their ``params`` then leave the note's column out), else ``None``.
     """
 
     params: np.ndarray
     features: np.ndarray
     audio: np.ndarray | None = None
+    note: np.ndarray | None = None
 
 
 class DataSource(Protocol):
@@ -125,8 +134,12 @@ class StreamSource(_KOscMetrics):
         val_batches: int,
         seed: int,
         sort: bool = False,
+        note_conditioning: bool = False,
     ) -> None:
         from patchflow.data.stream import KOscStream
+
+        if note_conditioning:
+            raise ValueError("k-osc streams have no note parameter to condition on")
 
         self.train_stream = KOscStream(k, asymmetric, batch_size, seed)
         self.val_stream = KOscStream(k, asymmetric, val_batch_size, seed)
@@ -168,6 +181,7 @@ class HDF5Source(_KOscMetrics):
         val_batches: int,
         seed: int,
         sort: bool = False,
+        note_conditioning: bool = False,
     ) -> None:
         import h5py
 
@@ -178,11 +192,19 @@ class HDF5Source(_KOscMetrics):
         self.stats, self.seed, self.batch_size, self.sort = meta.stats, seed, batch_size, sort
         if sort:
             check_sortable(self.spec)
+        self.note_conditioning = NoteConditioning.of(self.spec) if note_conditioning else None
         rc = meta.render_config
         self.renderer = KOsc(rc.k, rc.asymmetric) if rc.synth == "kosc" else None
         self.metric_name = "lsd_db" if self.renderer is not None else "param_mse"
         self._file = h5py.File(self.path, "r")
         self.params = self._file["params"][()]
+        self.notes: np.ndarray | None = None
+        if self.note_conditioning is not None:
+            nc = self.note_conditioning
+            if "native" in self._file:
+                self.notes = nc.notes_from_native(self._file["native"][()])
+            else:  # datasets written without native values: decode the note's column
+                self.notes = nc.notes_from_encoded(self.params, self.spec)
         n = len(self.params)
         n_val = min(val_batches * val_batch_size, max(n // 5, 1))
         if n - n_val < batch_size:
@@ -199,7 +221,7 @@ class HDF5Source(_KOscMetrics):
     def __repr__(self) -> str:
         return f"HDF5Source({str(self.path)!r}, {self.num_train} train items)"
 
-    def _rows(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _rows(self, index: np.ndarray, audio: bool = False) -> DataBatch:
         if isinstance(self.features, np.ndarray):
             feats = self.features[index]
         else:  # h5py wants increasing indices
@@ -207,7 +229,13 @@ class HDF5Source(_KOscMetrics):
             feats = self.features[uniq][inverse]
         params = self.params[index]
         params = sort_slots(params, self.spec) if self.sort else params
-        return params.astype(np.float32), self.stats.apply(feats)
+        wave = None
+        if audio and self.renderer is not None:
+            wave = self.renderer.render_encoded(params)
+        notes = None
+        if self.note_conditioning is not None and self.notes is not None:
+            params, notes = self.note_conditioning.drop(params), self.notes[index]
+        return DataBatch(params.astype(np.float32), self.stats.apply(feats), wave, notes)
 
     def _perm(self, epoch: int) -> np.ndarray:
         if epoch not in self._perms:
@@ -222,7 +250,7 @@ class HDF5Source(_KOscMetrics):
         g = step * self.batch_size + np.arange(self.batch_size)  # global sample numbers
         epochs, pos = np.divmod(g, self.num_train)
         index = np.array([self._perm(int(e))[p] for e, p in zip(epochs, pos, strict=True)])
-        return DataBatch(*self._rows(index))
+        return self._rows(index)
 
     def val_batches(self) -> list[DataBatch]:
         if self._val is None:
@@ -230,11 +258,7 @@ class HDF5Source(_KOscMetrics):
             n = len(self.params)
             for start in range(self.num_train, n, self.val_batch_size):
                 index = np.arange(start, min(start + self.val_batch_size, n))
-                params, feats = self._rows(index)
-                audio = None
-                if self.renderer is not None:
-                    audio = self.renderer.render_encoded(params)
-                self._val.append(DataBatch(params, feats, audio))
+                self._val.append(self._rows(index, audio=True))
         return self._val
 
     def close(self) -> None:
@@ -249,14 +273,17 @@ def open_source(
     val_batches: int,
     seed: int,
     sort: bool = False,
+    note_conditioning: bool = False,
 ) -> DataSource:
-    """Open ``stream:koscK[-asym]`` or an HDF5 dataset path."""
-    kwargs = dict(
+    """Open ``stream:koscK[-asym]`` or an HDF5 dataset path (``note_conditioning``: batches
+    carry the rendered note and leave the note's column out of ``params``)."""
+    kwargs: dict[str, Any] = dict(
         batch_size=batch_size,
         val_batch_size=val_batch_size,
         val_batches=val_batches,
         seed=seed,
         sort=sort,
+        note_conditioning=note_conditioning,
     )
     if data.startswith("stream:"):
         m = STREAM_RE.match(data)

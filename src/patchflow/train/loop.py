@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from patchflow.nn.models import build_model
 from patchflow.train.checkpoint import BEST, LAST, read_checkpoint, save_checkpoint
 from patchflow.train.config import OptimConfig, TrainConfig
 from patchflow.train.data import DataBatch, DataSource, Prefetcher, open_source
-from patchflow.train.objective import make_objective
+from patchflow.train.objective import StepLoss, make_objective
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,13 @@ def read_metrics(run_dir: str | Path) -> list[tuple[int, str, float]]:
         return [(int(r["step"]), r["tag"], float(r["value"])) for r in csv.DictReader(f)]
 
 
-def _to_device(batch: DataBatch, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _to_device(
+    batch: DataBatch, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     params = torch.from_numpy(batch.params).to(device)
     features = torch.from_numpy(batch.features).to(device)
-    return params, features
+    note = None if batch.note is None else torch.from_numpy(batch.note).to(device)
+    return params, features, note
 
 
 def validate(
@@ -151,11 +155,11 @@ def validate(
     sums: dict[str, float] = {}
     with torch.no_grad():
         for i, batch in enumerate(source.val_batches()):
-            params, features = _to_device(batch, device)
+            params, features, note = _to_device(batch, device)
             gen = step_generator(config.seed + 1, i)
-            out = objective(model, params, features, gen)
+            out = objective(model, params, features, gen, note)
             values = {k: float(v) for k, v in out.parts.items()}
-            pred = objective.predict(model, features, gen, config.val)
+            pred = objective.predict(model, features, gen, config.val, note)
             values.update(source.metrics(pred.cpu().numpy().astype(np.float64), batch))
             for key, value in values.items():
                 sums[key] = sums.get(key, 0.0) + value
@@ -193,6 +197,7 @@ class Trainer:
             val_batches=config.val.batches,
             seed=config.seed,
             sort=config.sort_slots,
+            note_conditioning=config.model.note_conditioning,
         )
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, self.source.spec, self.source.feature_config)
@@ -200,8 +205,11 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
         )
+        # make_objective pairs the objective with config.model.kind, as build_model does the model
+        self.objective: Callable[..., StepLoss]
         self.objective = make_objective(config)
-        self.step, self.metrics = 0, {}
+        self.step = 0
+        self.metrics: dict[str, float] = {}
         self.state: dict[str, Any] = {"data": data, "best": None, "accum": {}, "accum_count": 0}
 
     def load(self, payload: dict[str, Any]) -> None:
@@ -226,11 +234,12 @@ class Trainer:
     def train_step(self, batch: DataBatch) -> None:
         """One optimiser step on ``batch``; loss parts accumulate for the next log row."""
         config, step = self.config, self.step
-        params, features = _to_device(batch, self.device)
+        params, features, note = _to_device(batch, self.device)
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(config.optim, step, config.steps)
         self.model.train()
-        out = self.objective(self.model, params, features, step_generator(config.seed, step))
+        gen = step_generator(config.seed, step)
+        out = self.objective(self.model, params, features, gen, note)
         self.optimizer.zero_grad(set_to_none=True)
         out.total.backward()
         if config.optim.grad_clip > 0:
@@ -257,8 +266,8 @@ class Trainer:
     def evaluate(self, logger: MetricsLog) -> None:
         """Validate, log, and save ``last.pt`` (and ``best.pt`` on a new best metric)."""
         self.metrics = validate(self.model, self.objective, self.source, self.config, self.device)
-        for key, value in self.metrics.items():
-            logger.add(self.step, f"val/{key}", value)
+        for key, metric in self.metrics.items():
+            logger.add(self.step, f"val/{key}", metric)
         summary = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
         log.info("step %d: %s", self.step, summary)
         value = self.metrics.get(self.source.metric_name)
