@@ -284,7 +284,9 @@ def predict_run(
     feats = checkpoint.stats.apply(np.asarray(features))
     nc = getattr(model, "note_conditioning", None)
     fed = None if nc is None else nc.feed(notes, len(feats))
-    noise = gaussian_noise(len(feats), model.param_spec.dim, seed)
+    # a note-conditioned model predicts the spec without its note column
+    model_spec = getattr(model, "param_spec", checkpoint.spec)
+    noise = gaussian_noise(len(feats), model_spec.dim, seed)
     device = next(model.parameters()).device
     out = np.empty((len(feats), checkpoint.spec.dim), dtype=np.float32)
     start = time.perf_counter()
