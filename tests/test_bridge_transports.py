@@ -287,6 +287,10 @@ def test_allow_list_and_loopback_helpers() -> None:
     assert not is_loopback_host("0.0.0.0")
     assert endpoint_is_local("tcp://127.0.0.1:5555") and endpoint_is_local("ipc:///tmp/x")
     assert not endpoint_is_local("tcp://*:5555") and not endpoint_is_local("tcp://0.0.0.0:1")
+    # tcp://source;destination: every host must be loopback (issue 17: the bind side got past)
+    assert not endpoint_is_local("tcp://127.0.0.1;0.0.0.0:5555")
+    assert not endpoint_is_local("tcp://0.0.0.0;127.0.0.1:5555")
+    assert endpoint_is_local("tcp://127.0.0.1;127.0.0.1:5555")
 
 
 def test_osc_eight_concurrent_clients_get_their_own_answers(server: BridgeServer) -> None:
