@@ -113,6 +113,8 @@ for preset in "${preset_list[@]}"; do
   c="patchflow train --preset $preset --size $size --data '$data' --out '$out/runs/$preset'"
   c+=" --device $device --threads $threads --time-limit-min $train_min --no-progress --no-tensorboard"
   [[ -n "$steps" ]] && c+=" --steps $steps --val-every $steps"
+  # amsynth specs have a note parameter: the model is given the note (docs/note-conditioning.md)
+  [[ "$synth" == amsynth* ]] && c+=" --note-conditioning"
   jobs_cmds+=("$c")
 done
 run_all train || exit 1

@@ -16,12 +16,15 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gpu_pipeline.sh"
 @pytest.mark.needs("amsynth")
 def test_tiny_pipeline_leaves_bundles(tmp_path):
     out = tmp_path / "gpu"
-    cmd = ["bash", str(SCRIPT), "--tiny", "--out", str(out), "--presets", "ast-regression"]
+    presets = "ast-regression ast-cnf-mlp"
+    cmd = ["bash", str(SCRIPT), "--tiny", "--out", str(out), "--presets", presets]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    card = json.loads((out / "bundles" / "ast-regression" / "card.json").read_text())
-    assert card["preset"] == "ast-regression"
-    assert card["synth"]["id"].startswith("amsynth")
+    for preset in presets.split():
+        card = json.loads((out / "bundles" / preset / "card.json").read_text())
+        assert card["preset"] == preset
+        assert card["synth"]["id"].startswith("amsynth")
+        assert card["note_conditioning"]["param"] == "note_pitch"  # the model is given the note
     log = (out / "pipeline.log").read_text()
     assert "patchflow dataset render" in log and "patchflow export" in log
     assert "bundles in" in log.splitlines()[-1]
