@@ -181,15 +181,12 @@ class OnnxEngine:
     def note_placement(self, *, client: str, match_id: int) -> NotePlacement | None:
         """The note match ``match_id`` plays: the input's detected pitch moved into the spec's
         range (None: the spec has no note parameter, or the match is forgotten)."""
-        with self._clients_lock:
-            state = self._clients.get(client)
-        if state is None:
+        found = self._latent_of(client, match_id)
+        if found is None:
             return None
+        state, latent = found
         with state.lock:
-            for latent in state.history:
-                if latent.request_id == match_id:
-                    return latent.placement
-        return None
+            return latent.placement
 
     def refine(self, *, client: str, match_id: int, encoded: np.ndarray) -> bool:
         """Make ``encoded`` (a search's better patch for match ``match_id``) the patch that
@@ -209,16 +206,23 @@ class OnnxEngine:
         vector = np.asarray(encoded, np.float32).reshape(-1)
         if vector.shape != (self.bundle.card.spec.dim,):
             raise ValueError(f"refined patch has shape {vector.shape}, expected (D,)")
+        found = self._latent_of(client, match_id)
+        if found is None:
+            return False
+        state, latent = found
+        with state.lock:
+            latent.refined = np.clip(vector, -1.0, 1.0)
+        return True
+
+    def _latent_of(self, client: str, match_id: int) -> tuple[_ClientState, _Latent] | None:
+        """The client's state and its remembered match ``match_id`` (None: forgotten)."""
         with self._clients_lock:
             state = self._clients.get(client)
         if state is None:
-            return False
+            return None
         with state.lock:
-            for latent in state.history:
-                if latent.request_id == match_id:
-                    latent.refined = np.clip(vector, -1.0, 1.0)
-                    return True
-        return False
+            latent = next((m for m in state.history if m.request_id == match_id), None)
+        return None if latent is None else (state, latent)
 
     def macro(self, *, client: str, index: int, value: float) -> MatchResult:
         start = time.perf_counter()
