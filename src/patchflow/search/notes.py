@@ -25,9 +25,9 @@ def place_target_note(spec: SynthSpec, audio: np.ndarray, sample_rate: int) -> N
 
 
 def finalize(spec: SynthSpec, encoded: np.ndarray, placement: NotePlacement | None) -> np.ndarray:
-    """Encoded vectors ``(N, D)`` to the native patches ``(N, P)`` that get rendered."""
+    """Encoded vectors ``(N, D)`` to the native patches ``(N, P)`` that get rendered (decoding
+    already puts the fixed parameters at their values)."""
     native = spec.decode(np.clip(encoded, -1.0, 1.0))
-    native = spec.snap_fixed(native)
     if placement is not None:
         native = spec.with_note(native, placement.note)
     return native
