@@ -100,6 +100,15 @@ def test_serve_flags_map_onto_the_config() -> None:
     assert plain.files_from == [] and not plain.remote_files
 
 
+def test_serve_refuses_a_files_from_folder_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    cmd = [sys.executable, "-m", "patchflow", "serve", "--files-from", str(missing)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"--files-from {missing}: no such folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 # =============================================================================================
 # Shutdown: queued requests are told, the running call still answers
 

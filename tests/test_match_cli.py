@@ -111,8 +111,9 @@ def test_budget_zero_is_the_one_shot_answer_and_renders_fix_the_result(bundle, t
         (("--preset", "x.bank"), "no preset-bank support"),
         (("--budget-s", "-1"), "--budget-s must be >= 0"),
         (("--top", "0"), "--top must be"),
+        (("--seed", "-5"), "--seed must be >= 0"),
     ],
-    ids=["cfg-on-regression", "preset-on-kosc", "negative-budget", "top-zero"],
+    ids=["cfg-on-regression", "preset-on-kosc", "negative-budget", "top-zero", "negative-seed"],
 )
 def test_flags_the_model_cannot_use_are_refused(bundle, tmp_path, args, message):
     path = tmp_path / "a.wav"
@@ -121,6 +122,17 @@ def test_flags_the_model_cannot_use_are_refused(bundle, tmp_path, args, message)
         args = ("--model", str(bundle), *args)
     result = _match(str(path), *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.amsynth
+@pytest.mark.needs("amsynth")
+def test_unwritable_preset_path_is_a_clear_error(tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(path, np.sin(np.arange(44100) / 10).astype(np.float32), 44100)
+    args = ("--model", "amsynth-regression", "--budget-s", "0", "--preset", "/proc/no/x.bank")
+    result = _match(str(path), *args)
+    assert result.returncode == 2 and "--preset: cannot write /proc/no/x.bank" in result.stderr
     assert "Traceback" not in result.stderr
 
 

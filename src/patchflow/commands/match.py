@@ -101,6 +101,8 @@ def check_flags(args: argparse.Namespace, card: Any) -> None:
         raise CommandError(f"--top must be 1..{MAX_TOP}, got {args.top}")
     if args.workers < 1:
         raise CommandError(f"--workers must be >= 1, got {args.workers}")
+    if args.seed < 0:
+        raise CommandError(f"--seed must be >= 0, got {args.seed}")
     if args.preset and card.synth_id != "amsynth":
         raise CommandError(
             f"--preset: synth '{card.synth_id}' has no preset-bank support (amsynth only)"
@@ -260,5 +262,11 @@ def write_preset(args: argparse.Namespace, spec: Any, final: Any) -> Path:
     names = [f"{stem} match"] + [f"{stem} candidate {r}" for r in
                                  range(2, len(final.candidates) + 1)]  # fmt: skip
     path = Path(args.preset)
-    write_bank(path, spec, [c.native for c in final.candidates], names)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bank(path, spec, [c.native for c in final.candidates], names)
+    except OSError as err:
+        from patchflow.cli import CommandError
+
+        raise CommandError(f"--preset: cannot write {path}: {err.strerror or err}") from None
     return path

@@ -117,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
     budget_s = DEFAULT_BUDGET_S if args.budget_s is None else args.budget_s
     if not budget_s >= 0:
         raise CommandError(f"--budget-s must be 0 or more seconds, got {budget_s:g}")
+    for folder in args.files_from:
+        if not Path(folder).is_dir():
+            raise CommandError(f"--files-from {folder}: no such folder")
     try:
         engine = OnnxEngine(args.model, steps=args.steps, method=args.method, cfg_scale=args.cfg,
                             threads=args.threads)  # fmt: skip
