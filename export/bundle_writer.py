@@ -133,6 +133,7 @@ class TrainingRecord:
     step: int = 0
     val_metrics: dict[str, Any] | None = None
     run_dir: Path | None = None
+    weights: str = "raw"  # ema: the run's averaged weights; raw: the optimiser's
 
 
 def _note_entry(model: Model) -> dict[str, Any]:
@@ -168,6 +169,7 @@ def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
             "command": options.training_command or (prov.get("commands") or [None])[-1],
             "all_commands": prov.get("commands", []),
             "steps": int(record.step),
+            "weights": record.weights,
             "config": to_dict(record.config) if record.config is not None else None,
         },
         "data_recipe": options.data_recipe or prov.get("data_recipe"),
@@ -197,7 +199,7 @@ def export_run(
     from patchflow.train.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(run_dir)
-    record = TrainingRecord(ckpt.config, ckpt.step, ckpt.metrics, Path(run_dir))
+    record = TrainingRecord(ckpt.config, ckpt.step, ckpt.metrics, Path(run_dir), ckpt.weights)
     from patchflow.train import provenance
 
     data = provenance.read(run_dir).get("data")
@@ -396,6 +398,12 @@ def _note_line(card: dict) -> str:
     )
 
 
+def _weights_words(training: dict) -> str:
+    if training.get("weights") == "ema":
+        return "exponential moving average of the weights"
+    return "the optimiser's last weights"
+
+
 def _readme(card: dict) -> str:
     t = card["training"]
     return f"""# {card["name"]}
@@ -404,7 +412,7 @@ def _readme(card: dict) -> str:
 ({len(card["spec"]["params"])} parameters),
 exported by patchflow {card["patchflow_version"]} on {card["created"]}.
 
-- Preset: `{card.get("preset")}`, {t["steps"]} training steps.
+- Preset: `{card.get("preset")}`, {t["steps"]} training steps ({_weights_words(t)}).
 - Training command: `{t.get("command")}`
 - Data recipe: {card.get("data_recipe")}
 - Serving defaults: {card["solver"]}

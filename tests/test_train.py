@@ -20,6 +20,7 @@ from patchflow.data.render import RenderConfig, render_dataset
 from patchflow.features import FeatureConfig, FeatureExtractor, RunningStats
 from patchflow.nn.models import FlowModel, RegressionModel
 from patchflow.synths.kosc import KOsc, kosc_spec
+from patchflow.train import data as train_data
 from patchflow.train import provenance
 from patchflow.train.checkpoint import load_checkpoint
 from patchflow.train.config import PRESETS, SIZES, OptimConfig, TrainConfig, preset_config
@@ -139,6 +140,38 @@ def test_hdf5_batches_cover_each_epoch_once_in_a_seeded_order(kosc_h5: Path) -> 
     again.close()
 
 
+def test_large_feature_sets_are_memory_mapped_with_the_same_batches(
+    kosc_h5: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def source(path: Path) -> HDF5Source:
+        return HDF5Source(path, batch_size=16, val_batch_size=8, val_batches=2, seed=0)
+
+    loaded = source(kosc_h5)
+    assert type(loaded.features) is np.ndarray
+    monkeypatch.setattr(train_data, "IN_MEMORY_MAX_BYTES", 0)
+    mapped = source(kosc_h5)
+    assert isinstance(mapped.features, np.memmap)  # render writes features contiguously
+    chunked = tmp_path / "chunked.h5"
+    with h5py.File(kosc_h5) as a, h5py.File(chunked, "w") as b:
+        for key, value in a.attrs.items():
+            b.attrs[key] = value
+        for name in a:
+            if name != "features":
+                a.copy(a[name], b, name)
+        b.create_dataset("features", data=a["features"][()], chunks=(8, *a["features"].shape[1:]))
+    with caplog.at_level("WARNING"):
+        read = source(chunked)
+    assert isinstance(read.features, h5py.Dataset) and "chunked dataset" in caplog.text
+    for step in (0, 3, 7):
+        want = loaded.train_batch(step)
+        for other in (mapped, read):
+            got = other.train_batch(step)
+            np.testing.assert_array_equal(got.features, want.features)
+            np.testing.assert_array_equal(got.params, want.params)
+    for s in (loaded, mapped, read):
+        s.close()
+
+
 def test_resumed_run_continues_where_it_stopped(tmp_path: Path) -> None:
     config = _tiny("cnf-param2tok", steps=8)
     full = train(
@@ -153,6 +186,9 @@ def test_resumed_run_continues_where_it_stopped(tmp_path: Path) -> None:
     assert a["step"] == b["step"] == 8
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
+    assert a["ema"]["updates"] == b["ema"]["updates"] == 8
+    for key, value in a["ema"]["weights"].items():
+        assert torch.equal(value, b["ema"]["weights"][key]), key
 
     def losses(run: str) -> list[tuple[int, str, float]]:
         rows = read_metrics(tmp_path / run)

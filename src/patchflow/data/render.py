@@ -457,7 +457,7 @@ def _assemble(config: RenderConfig, parts: Path, bounds: list, out: Path) -> Non
         f.attrs["render_config"] = json.dumps(to_dict(config))
         f.attrs["feature_config"] = json.dumps(fconfig.to_dict())
         n = config.count
-        rows, frames = min(chunk_rows, 256), fconfig.shape
+        frames = fconfig.shape
         ds = {
             "params": f.create_dataset(
                 "params", (n, spec.dim), "f4", chunks=(chunk_rows, spec.dim)
@@ -465,7 +465,8 @@ def _assemble(config: RenderConfig, parts: Path, bounds: list, out: Path) -> Non
             "native": f.create_dataset(
                 "native", (n, spec.num_params), "f4", chunks=(chunk_rows, spec.num_params)
             ),
-            "features": f.create_dataset("features", (n, *frames), "f4", chunks=(rows, *frames)),
+            # contiguous, so that training can memory-map rows of a set too large to load
+            "features": f.create_dataset("features", (n, *frames), "f4"),
             "attempts": f.create_dataset("attempts", (n,), "i4", chunks=(chunk_rows,)),
         }
         if config.store_audio:

@@ -47,6 +47,7 @@ class Checkpoint:
         step: Training steps done.
         metrics: The last validation metrics.
         path: The file read.
+        weights: ``ema`` (the averaged weights, when the run kept them) or ``raw``.
     """
 
     model: Model
@@ -57,6 +58,7 @@ class Checkpoint:
     step: int
     metrics: dict[str, float]
     path: Path
+    weights: str = "raw"
 
 
 def save_checkpoint(
@@ -69,6 +71,7 @@ def save_checkpoint(
     stats: FeatureStats,
     metrics: dict[str, float],
     state: dict[str, Any],
+    ema: dict[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint atomically.
 
@@ -81,6 +84,7 @@ def save_checkpoint(
         stats: Feature standardisation statistics.
         metrics: Last validation metrics.
         state: Loop state needed to resume (plain Python values).
+        ema: The EMA weights' state (:meth:`EmaWeights.state_dict`), when the run keeps them.
     """
     path = Path(path)
     payload = {
@@ -97,6 +101,8 @@ def save_checkpoint(
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
     }
+    if ema is not None:
+        payload["ema"] = ema
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -129,7 +135,10 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_checkpoint(
-    path_or_run_dir: str | Path, which: str = "best", map_location: str | torch.device = "cpu"
+    path_or_run_dir: str | Path,
+    which: str = "best",
+    map_location: str | torch.device = "cpu",
+    weights: str = "ema",
 ) -> Checkpoint:
     """Load a checkpoint file or a run directory's ``best.pt`` (``which="last"``: ``last.pt``).
 
@@ -137,6 +146,8 @@ def load_checkpoint(
         path_or_run_dir: A ``.pt`` file or a run directory.
         which: ``best`` (falls back to ``last`` when no validation ran yet) or ``last``.
         map_location: Device for the tensors.
+        weights: ``ema`` (the averaged weights when the checkpoint has them, else the raw
+            ones) or ``raw`` (the optimiser's weights).
 
     Returns:
         The checkpoint with its model rebuilt and in eval mode.
@@ -151,8 +162,11 @@ def load_checkpoint(
     stats = FeatureStats(
         payload["stats"]["mean"].cpu().numpy(), payload["stats"]["std"].cpu().numpy()
     )
+    if weights not in ("ema", "raw"):
+        raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     model = build_model(config.model, spec, feature_config)
-    model.load_state_dict(payload["model"])
+    use_ema = weights == "ema" and "ema" in payload
+    model.load_state_dict(payload["ema"]["weights"] if use_ema else payload["model"])
     model.to(map_location).eval()
     return Checkpoint(
         model=model,
@@ -163,4 +177,5 @@ def load_checkpoint(
         step=int(payload["step"]),
         metrics=dict(payload["metrics"]),
         path=path,
+        weights="ema" if use_ema else "raw",
     )

@@ -60,6 +60,7 @@ class TrainConfig:
     log_every: int = 50  # training-loss rows in metrics.csv
     checkpoint_every: int = 1000  # last.pt also every this many steps
     checkpoint_minutes: float = 5.0  # ... and at least this often
+    ema_decay: float = 0.999  # EMA of the weights, validated and shipped (0: no EMA)
 
     def __post_init__(self) -> None:
         if self.coupling not in COUPLINGS:
@@ -71,6 +72,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "log_every", "checkpoint_every", "num_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.val.every < 1 or self.val.batches < 1 or self.val.batch_size < 1:
             raise ValueError("val.every, val.batches and val.batch_size must be >= 1")
 

@@ -36,7 +36,26 @@ from patchflow.synths.kosc import KOsc
 log = logging.getLogger(__name__)
 
 STREAM_RE = re.compile(r"^stream:kosc(\d+)(-asym)?$")
-IN_MEMORY_MAX_BYTES = 1 << 30  # HDF5 features up to 1 GiB are loaded; larger ones read per batch
+IN_MEMORY_MAX_BYTES = 1 << 30  # HDF5 features up to 1 GiB are loaded; larger ones are mapped
+
+
+def _feature_rows(path: Path, feats: Any) -> np.ndarray | Any:
+    """The features as an array: loaded when small, memory-mapped when large and stored
+    contiguously (as ``patchflow dataset render`` writes them; processes that train on the
+    same file then share one copy in the page cache), else the h5py dataset, read per batch
+    (slow for random batches of a chunked dataset)."""
+    if feats.size * feats.dtype.itemsize <= IN_MEMORY_MAX_BYTES:
+        return feats[()]
+    offset = feats.id.get_offset()
+    if feats.chunks is None and feats.compression is None and offset is not None:
+        return np.memmap(path, dtype=feats.dtype, mode="r", offset=offset, shape=feats.shape)
+    log.warning(
+        "%s: features are %.1f GB in a chunked dataset; reading random batches from it is "
+        "slow (re-render with this version of patchflow to store them contiguously)",
+        path,
+        feats.size * feats.dtype.itemsize / 1e9,
+    )
+    return feats
 
 
 @dataclass
@@ -213,8 +232,7 @@ class HDF5Source(_KOscMetrics):
                 f"{batch_size}; render more items or lower the batch size"
             )
         self.num_train, self.val_batch_size = n - n_val, val_batch_size
-        feats = self._file["features"]
-        self.features = feats[()] if feats.size * 4 <= IN_MEMORY_MAX_BYTES else feats
+        self.features = _feature_rows(Path(self.path), self._file["features"])
         self._perms: OrderedDict[int, np.ndarray] = OrderedDict()
         self._val: list[DataBatch] | None = None
 
@@ -222,8 +240,8 @@ class HDF5Source(_KOscMetrics):
         return f"HDF5Source({str(self.path)!r}, {self.num_train} train items)"
 
     def _rows(self, index: np.ndarray, audio: bool = False) -> DataBatch:
-        if isinstance(self.features, np.ndarray):
-            feats = self.features[index]
+        if isinstance(self.features, np.ndarray):  # loaded or memory-mapped
+            feats = np.asarray(self.features[index])
         else:  # h5py wants increasing indices
             uniq, inverse = np.unique(index, return_inverse=True)
             feats = self.features[uniq][inverse]

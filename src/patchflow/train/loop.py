@@ -27,6 +27,7 @@ from patchflow.nn.models import build_model
 from patchflow.train.checkpoint import BEST, LAST, read_checkpoint, save_checkpoint
 from patchflow.train.config import OptimConfig, TrainConfig
 from patchflow.train.data import DataBatch, DataSource, Prefetcher, open_source
+from patchflow.train.ema import EmaWeights
 from patchflow.train.objective import StepLoss, make_objective
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,7 @@ class Trainer:
         # make_objective pairs the objective with config.model.kind, as build_model does the model
         self.objective: Callable[..., StepLoss]
         self.objective = make_objective(config)
+        self.ema = EmaWeights(self.model, config.ema_decay) if config.ema_decay > 0 else None
         self.step = 0
         self.metrics: dict[str, float] = {}
         self.state: dict[str, Any] = {"data": data, "best": None, "accum": {}, "accum_count": 0}
@@ -216,6 +218,10 @@ class Trainer:
         """Continue from a checkpoint dictionary."""
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
+        if self.ema is not None:  # a checkpoint from before EMA starts its average here
+            self.ema = EmaWeights(self.model, self.config.ema_decay)
+            if "ema" in payload:
+                self.ema.load_state_dict(payload["ema"])
         self.step, self.metrics = int(payload["step"]), dict(payload["metrics"])
         self.state.update(payload["state"])
 
@@ -229,6 +235,7 @@ class Trainer:
             stats=self.source.stats,
             metrics=self.metrics,
             state=self.state,
+            ema=None if self.ema is None else self.ema.state_dict(),
         )
 
     def train_step(self, batch: DataBatch) -> None:
@@ -245,6 +252,8 @@ class Trainer:
         if config.optim.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optim.grad_clip)
         self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
         for key, value in out.parts.items():
             self.state["accum"][key] = self.state["accum"].get(key, 0.0) + float(value)
         self.state["accum_count"] += 1
@@ -264,8 +273,19 @@ class Trainer:
         return loss
 
     def evaluate(self, logger: MetricsLog) -> None:
-        """Validate, log, and save ``last.pt`` (and ``best.pt`` on a new best metric)."""
+        """Validate, log, and save ``last.pt`` (and ``best.pt`` on a new best metric).
+
+        With EMA, ``val/*`` are the averaged weights' metrics (the weights that are exported)
+        and ``val_raw/*`` the optimiser's weights'; without, ``val/*`` are the only weights.
+        """
         self.metrics = validate(self.model, self.objective, self.source, self.config, self.device)
+        if self.ema is not None:
+            for key, metric in self.metrics.items():
+                logger.add(self.step, f"val_raw/{key}", metric)
+            with self.ema.applied(self.model):
+                self.metrics = validate(
+                    self.model, self.objective, self.source, self.config, self.device
+                )
         for key, metric in self.metrics.items():
             logger.add(self.step, f"val/{key}", metric)
         summary = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
