@@ -77,11 +77,14 @@ class Param2Tok(nn.Module):
 
     - ``"constant"`` (default): ``A`` constant up to ``init_noise``, so the whole field is
       invariant to every permutation of the parameters at init (the paper's "maximum possible
-      symmetry"). The symmetric start breaks only as fast as the noise grows.
+      symmetry"). The symmetric start breaks only as fast as the noise grows: it is a fixed
+      point of the expected gradient, and on amsynth (~70 parameters, 32 tokens, lr 3e-4) the
+      loss had not left its plateau after 2000 steps, so the real-synth presets start from
+      ``init_noise=0.1`` instead (``docs/param2tok-amsynth.md``).
     - ``"uniform"`` (as the reference implementation's ``LearntProjectionII``): ``A ~ U(0, 1)``
       with each row normalised to sum 1, so every token starts as a different weighted mean of
-      all parameters. (On amsynth it did not move the early training-loss plateau either; see
-      ``docs/results/amsynth_models.md``.)
+      all parameters. (On amsynth it did not move the early training-loss plateau either: the
+      rows of ``Z`` are still identical; see ``docs/param2tok-amsynth.md``.)
 
     ``penalty()`` is ``mean(|A|)`` (the reference's L1 term).
     """

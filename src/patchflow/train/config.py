@@ -266,6 +266,10 @@ def _ast_field(size: str, kind: str) -> FieldConfig:
         d_ff=d_ff,
         time_encoding="sinusoidal",
         d_time=d_time,
+        # A broken-symmetry start (issue 16 item 4, docs/param2tok-amsynth.md): from the paper's
+        # symmetric one (noise 1e-4) the field cannot tell the ~70 parameters apart and stays
+        # on the loss plateau (~1.06) for thousands of CPU steps; noise 0.1 leaves it at once.
+        p2t_init_noise=0.1,
     )
 
 
