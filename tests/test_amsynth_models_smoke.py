@@ -1,9 +1,10 @@
 """Smoke test of benchmarks/amsynth_models.py at the tiny size on real amsynth renders.
 
 The whole chain the shipped amsynth model went through, in miniature: render a training and a
-test set, train the three presets, evaluate them with the real-synth metrics (re-rendered by
-amsynth), export the best CNF with a fused sampler, evaluate the bundle, write the table, the
-plot and the figure; then a rerun of the same command does no work again (resumable).
+test set, train the three presets (``--train-missing``), evaluate them with the real-synth
+metrics (re-rendered by amsynth; the CNFs with a guidance sweep), export the best CNF at its
+best guidance scale with a fused sampler, evaluate the bundles, write the tables, the plots,
+the curves and the figure; then a rerun of the same command does no work again (resumable).
 
 The script's ``patchflow`` verbs run in this process (``patchflow.cli.main``) instead of one
 subprocess each, so torch is imported once for the whole chain.
@@ -54,6 +55,8 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, list[li
                 root = logging.getLogger()
                 root.addHandler(handler)
                 stack.callback(root.removeHandler, handler)
+                stack.callback(root.setLevel, root.level)  # INFO lines, as from the CLI
+                root.setLevel(logging.INFO)
             assert patchflow_main(list(args)) == 0, args
         return shlex.join(["patchflow", *args])
 
@@ -74,8 +77,10 @@ def test_amsynth_models_script_end_to_end(
         "--data", str(tmp_path / "train.h5"),
         "--test", str(tmp_path / "test.h5"),
         "--runs-dir", str(tmp_path / "runs"),
+        "--train-missing",
         "--steps", "10",
         "--size", "tiny",
+        "--cfgs", "1", "3",
         "--train-count", "24",
         "--test-count", "4",
         "--workers", "1",
@@ -85,38 +90,50 @@ def test_amsynth_models_script_end_to_end(
     monkeypatch.setattr(sys, "argv", argv)
     assert module.main() == 0
     verbs = [c[0] for c in calls]
-    # 2 renders, 3 trainings, 5 evaluations of runs, 2 exports, 2 evaluations of the bundles
+    # 2 renders, 3 trainings, 7 evaluations of runs, 2 exports, 2 evaluations of the bundles
     assert sorted(set(verbs)) == ["dataset", "evaluate", "export", "train"]
     assert verbs.count("train") == 3 and verbs.count("export") == 2
+    assert verbs.count("evaluate") == 7 + 2
+    assert all(c[c.index("--threads") + 1] == "1" for c in calls if c[0] == "evaluate")
     results = tmp_path / "results"
     report = json.loads((results / "amsynth_models.json").read_text())
-    assert report["shipped"]["preset"] in ("ast-cnf-param2tok", "ast-cnf-mlp")
+    chosen_preset = report["shipped"]["preset"]
+    assert chosen_preset in ("ast-cnf-param2tok", "ast-cnf-mlp")
     assert set(report["evaluations"]) == {
-        "ast-cnf-param2tok/paper",
-        "ast-cnf-param2tok/serving",
-        "ast-cnf-mlp/paper",
-        "ast-cnf-mlp/serving",
-        "ast-regression/direct",
-    }
+        f"{p}/{tag}"
+        for p in ("ast-cnf-param2tok", "ast-cnf-mlp")
+        for tag in ("paper", "serving-w1", "serving-w3")
+    } | {"ast-regression/direct"}
     for summary in [*report["evaluations"].values(), report["random"], report["bundle"]]:
         assert set(summary["metrics"]) >= {"mss", "wmfcc", "sot", "rms_cos", "param_mse"}
         assert summary["metrics"]["mss"]["n"] == 4
-    # the bundle (onnxruntime) scores what its run scored in PyTorch at the same sampler
-    chosen = report["evaluations"][f"{report['shipped']['preset']}/serving"]["metrics"]
+    # the shipped guidance scale is the chosen CNF's best of the sweep, and the bundle
+    # (onnxruntime) scores what its run scored in PyTorch at that sampler
+    w = report["best_serving_cfg"][chosen_preset]
+    sweep = {c: report["evaluations"][f"{chosen_preset}/serving-w{c:g}"] for c in (1.0, 3.0)}
+    assert sweep[w]["metrics"]["mss"]["mean"] == min(
+        s["metrics"]["mss"]["mean"] for s in sweep.values()
+    )
     assert report["bundle"]["metrics"]["mss"]["mean"] == pytest.approx(
-        chosen["mss"]["mean"], rel=1e-3
+        sweep[w]["metrics"]["mss"]["mean"], rel=1e-3
     )
     card = json.loads((tmp_path / "bundle" / "card.json").read_text())
     assert card["graphs"].get("sampler"), "exported with a fused sampler"
+    assert card["solver"]["cfg_scale"] == w
+    # each run: one training session, its own command, note-conditioned (amsynth spec)
+    for preset, run in report["runs"].items():
+        assert run["sessions"] == 1 and len(run["commands"]) == 1, preset
+        assert "--note-conditioning" in run["commands"][0] and run["note_conditioning"]
+        assert run["steps"] == 10
     md = (results / "amsynth_models.md").read_text()
-    # training table: header + 3 models; results: header + 5 evaluations, 2 bundles, random
-    assert md.count("\n| ") == 4 + 9
+    assert "one-shot CNF mss ≤ regression mss" in md and "PARAM2TOK > MLP > regression" in md
+    assert "![curves](amsynth_curves.png)" in md
     reg_card = json.loads((tmp_path / "bundle-regression" / "card.json").read_text())
     assert reg_card["preset"] == "ast-regression"
     assert report["bundle_regression"]["metrics"]["mss"]["mean"] == pytest.approx(
         report["evaluations"]["ast-regression/direct"]["metrics"]["mss"]["mean"], rel=1e-3
     )
-    for name in ("amsynth_models.png", "amsynth_reconstructions.png"):
+    for name in ("amsynth_models.png", "amsynth_curves.png", "amsynth_reconstructions.png"):
         assert (results / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     calls.clear()
