@@ -7,6 +7,8 @@ Usage (one BLAS thread: the search runs "on one core", and BLAS threads fighting
     python benchmarks/search_quality.py [--kosc-targets 8] [--amsynth-targets 4]
         [--max-budget-s 5] [--workers 1] [--out docs/results]
     python benchmarks/search_quality.py --kosc-targets 4 --amsynth-targets 2 --max-budget-s 2
+    python benchmarks/search_quality.py --kosc-targets 8 --amsynth-targets 0 \
+        --kosc-renderers project --render-budgets 100,500,2000,8000 --out /tmp/sq
 
 For every target and proposal source (the CNF bundle, the regression bundle where one ships, the
 spec's prior) one search runs for the largest budget; the quality at a smaller budget is the best
@@ -18,7 +20,11 @@ Targets: k-osc patches from seeds no training stream uses, rendered by the proje
 and by an independent additive renderer (ideal band-limited Fourier series; its floor is the LSD
 of the true patch); amsynth held-out renders (prior samples from unseen seeds, audible ones only).
 Writes ``search_quality.{json,md,png}`` to ``--out``. Other work on the machine slows rendering;
-the load average at the start is recorded.
+the load average at the start is recorded. ``--render-budgets`` adds k-osc tables at equal render
+counts (no clock: insensitive to load, but a flow sample's cost is not counted), ``--set`` changes
+search settings (``SearchConfig`` fields) for every source, ``--sources`` picks the k-osc sources,
+``--clock cpu`` measures k-osc time budgets in this process's CPU seconds (one thread: about the
+wall-clock of an idle core, whatever else runs).
 """
 
 from __future__ import annotations
@@ -73,11 +79,44 @@ def best_at(steps: list, budget_s: float) -> Any:
     return chosen
 
 
-def run_searches(spec, renderer, sources, targets, rate, max_s, budgets) -> dict[str, Any]:
-    """Scores ``{source: {"first": [...], "first_s": [...], "natives": {b: [...]}, ...}}``."""
+def best_at_renders(steps: list, renders: int) -> Any:
+    """The best patch the search had after ``renders`` renders (the first answer at least)."""
+    chosen = steps[0]
+    for step in steps:
+        if step.renders <= renders and math.isfinite(step.best.score):
+            chosen = step
+    return chosen
+
+
+def run_render_budgets(spec, renderer, sources, targets, rate, budgets, changes) -> dict[str, Any]:
+    """Scores at equal render counts ``{source: {"first": [...], "<renders>": [...]}}``: one
+    search per target and source with no time limit and the largest render budget."""
     out: dict[str, Any] = {}
     for name, predictor in sources.items():
-        searcher = Searcher(spec, renderer, predictor=predictor, config=SearchConfig.for_spec(spec))
+        config = SearchConfig.for_spec(spec, **changes)
+        searcher = Searcher(spec, renderer, predictor=predictor, config=config)
+        rows: dict[str, Any] = {"first": [], "first_s": [], **{str(b): [] for b in budgets}}
+        for i, audio in enumerate(targets):
+            budget = SearchBudget(math.inf, renders=max(budgets))
+            steps = list(searcher.run(audio, rate, budget=budget, seed=i))
+            rows["first"].append(steps[0].best.score)
+            rows["first_s"].append(steps[0].elapsed_s)
+            for b in budgets:
+                rows[str(b)].append(best_at_renders(steps, b).best.score)
+        print(f"  {name:<10} render budgets done", file=sys.stderr, flush=True)
+        out[name] = rows
+    return out
+
+
+def run_searches(
+    spec, renderer, sources, targets, rate, max_s, budgets, changes=None, clock=time.monotonic
+) -> dict[str, Any]:
+    """Scores ``{source: {"first": [...], "first_s": [...], "natives": {b: [...]}, ...}}``
+    (``clock``: the searches' clock)."""
+    out: dict[str, Any] = {}
+    for name, predictor in sources.items():
+        config = SearchConfig.for_spec(spec, **(changes or {}))
+        searcher = Searcher(spec, renderer, predictor=predictor, config=config, clock=clock)
         rows: dict[str, Any] = {"first": [], "first_s": [], "renders": [], "elapsed": []}
         rows.update({f"{b:g}": [] for b in budgets})
         list(searcher.run(targets[0], rate, budget=SearchBudget(0.2), seed=99))  # warm-up
@@ -104,13 +143,22 @@ def kosc_part(args, budgets) -> dict[str, Any]:
     spec = kosc_spec(4)
     natives = spec.sample(np.random.default_rng(KOSC_SEED), args.kosc_targets)
     sources = {"cnf": Predictor(load_bundle(args.kosc_model)), "prior": None}
+    sources = {name: sources[name] for name in args.sources}
     result: dict[str, Any] = {"model": args.kosc_model, "targets": args.kosc_targets}
+    renderers = {"project": lambda: KOsc(k=4).render(natives),
+                 "independent": lambda: additive_kosc(natives)}  # fmt: skip
     with open_renderer(spec) as renderer:
-        for label, audio in (("project", KOsc(k=4).render(natives)),
-                             ("independent", additive_kosc(natives))):  # fmt: skip
+        if args.render_budgets:
+            print("k-osc, project renderer, render budgets", file=sys.stderr)
+            result["render_budgets"] = run_render_budgets(
+                spec, renderer, sources, list(renderers["project"]()), 44100,
+                args.render_budgets, args.changes,
+            )  # fmt: skip
+        for label in args.kosc_renderers:
+            audio = renderers[label]()
             print(f"k-osc, {label} renderer", file=sys.stderr)
             part = run_searches(spec, renderer, sources, list(audio), 44100, args.max_budget_s,
-                                budgets)  # fmt: skip
+                                budgets, args.changes, args.clock_fn)  # fmt: skip
             for rows in part.values():
                 rows.pop("natives")
             if label == "independent":
@@ -188,23 +236,42 @@ def _table(part: dict[str, Any], budgets, how: str) -> list[str]:
     return lines
 
 
+def _render_table(part: dict[str, Any]) -> list[str]:
+    counts = [key for key in next(iter(part.values())) if key.isdigit()]
+    lines = ["| source | first answer | " + " | ".join(f"{c} renders" for c in counts) + " |",
+             "|" + "---|" * (len(counts) + 2)]  # fmt: skip
+    for name, rows in part.items():
+        cells = [_cell(rows["first"], "median")] + [_cell(rows[c], "median") for c in counts]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(result: dict[str, Any], budgets) -> str:
     lines = ["# Search quality against time budget", "", f"Command: `{result['command']}`", ""]
     lines += [
         f"Machine: {result['machine']}; load average at start {result['load_avg']}; "
-        f"OPENBLAS_NUM_THREADS={result.get('blas_threads')}.",
+        f"OPENBLAS_NUM_THREADS={result.get('blas_threads')}; "
+        f"time budgets in {result.get('clock', 'wall')}-clock seconds.",
         "",
     ]
+    if result.get("changes"):
+        lines += [f"Search settings changed for every source: `{result['changes']}`.", ""]
     k = result.get("kosc")
     if k:
         lines += [f"## k-osc (`{k['model']}`), {k['targets']} targets, median LSD (dB)", ""]
-        lines += ["Targets rendered by the project's k-osc renderer (unseen seeds):", ""]
-        lines += _table(k["project"], budgets, "median")
-        floor = k["independent_floor_lsd_median"]
-        lines += ["", "Targets rendered by an independent additive renderer (floor: the true "]
-        lines[-1] += f"patch scores {floor:.2f} dB median):"
-        lines += [""]
-        lines += _table(k["independent"], budgets, "median")
+        if "project" in k:
+            lines += ["Targets rendered by the project's k-osc renderer (unseen seeds):", ""]
+            lines += _table(k["project"], budgets, "median")
+        if "independent" in k:
+            floor = k["independent_floor_lsd_median"]
+            lines += ["", "Targets rendered by an independent additive renderer (floor: the "]
+            lines[-1] += f"true patch scores {floor:.2f} dB median):"
+            lines += [""]
+            lines += _table(k["independent"], budgets, "median")
+        if "render_budgets" in k:
+            lines += ["", "Project renderer at equal render counts (no clock; a flow sample's "
+                      "cost is not counted), median LSD:", ""]  # fmt: skip
+            lines += _render_table(k["render_budgets"])
         lines += ["", "No k-osc regression bundle ships; its row is left out.", ""]
     a = result.get("amsynth")
     if a:
@@ -229,7 +296,7 @@ def targets(result: dict[str, Any], budgets) -> list[str]:
     """The issue's targets against the measured figures."""
     out = ["## Against the targets", ""]
     k, a = result.get("kosc"), result.get("amsynth")
-    if k and 1.0 in budgets:
+    if k and 1.0 in budgets and "cnf" in k.get("project", {}):
         lsd = float(np.median(k["project"]["cnf"]["1"]))
         out.append(f"- k-osc median LSD within 1 s <= 3 dB: {lsd:.2f} dB "
                    f"({'met' if lsd <= 3 else 'not met'}).")  # fmt: skip
@@ -238,9 +305,11 @@ def targets(result: dict[str, Any], budgets) -> list[str]:
         half, at2 = float(np.mean(rows["first"])) / 2, float(np.mean(rows["2"]))
         out.append(f"- amsynth mean MSS at 2 s <= half the one-shot CNF's ({half:.2f}): "
                    f"{at2:.2f} ({'met' if at2 <= half else 'not met'}).")  # fmt: skip
-    for name, part in (("k-osc", k and k["project"]), ("amsynth", a and a["search"])):
+    for name, part in (("k-osc", k and k.get("project")), ("amsynth", a and a["search"])):
         if part:
             agg = np.median if name == "k-osc" else np.mean
+            if not {"cnf", "prior"} <= set(part):
+                continue
             lost = [f"{b:g} s" for b in budgets
                     if agg(part["cnf"][f"{b:g}"]) > agg(part["prior"][f"{b:g}"])]  # fmt: skip
             verdict = "met" if not lost else "not met at " + ", ".join(lost)
@@ -256,10 +325,10 @@ def plot(result: dict[str, Any], budgets, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     panels = []
-    if "kosc" in result:
-        panels += [("k-osc, project renderer: median LSD", result["kosc"]["project"], "median"),
-                   ("k-osc, independent renderer: median LSD", result["kosc"]["independent"],
-                    "median")]  # fmt: skip
+    for label in ("project", "independent"):
+        if label in result.get("kosc", {}):
+            panels.append((f"k-osc, {label} renderer: median LSD", result["kosc"][label],
+                           "median"))  # fmt: skip
     if "amsynth" in result:
         panels.append(("amsynth held-out: mean MSS", result["amsynth"]["search"], "mean"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False,
@@ -277,6 +346,37 @@ def plot(result: dict[str, Any], budgets, path: Path) -> None:
         ax.legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n for n in text.split(",") if n)
+    if not set(names) <= {"project", "independent"}:
+        raise argparse.ArgumentTypeError(f"renderers are project and independent, got {text}")
+    return names
+
+
+def _sources(text: str) -> tuple[str, ...]:
+    names = tuple(n for n in text.split(",") if n)
+    if not names or not set(names) <= {"cnf", "prior"}:
+        raise argparse.ArgumentTypeError(f"sources are cnf and prior, got {text}")
+    return names
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    return tuple(sorted(int(c) for c in text.split(",") if c))
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` with VALUE a Python literal (``16``, ``None``, ``0.05``)."""
+    import ast
+
+    field, _, value = text.partition("=")
+    if field not in SearchConfig.__dataclass_fields__:
+        raise argparse.ArgumentTypeError(f"no SearchConfig field {field!r}")
+    try:
+        return field, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"not a literal: {value!r}") from None
 
 
 def command_line(argv: list[str] | None) -> str:
@@ -297,7 +397,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--amsynth-model", default="amsynth")
     parser.add_argument("--amsynth-regression", default="amsynth-regression")
     parser.add_argument("--out", default="docs/results")
+    parser.add_argument("--kosc-renderers", type=_names, default=("project", "independent"),
+                        help="comma-separated: project, independent")  # fmt: skip
+    parser.add_argument("--sources", type=_sources, default=("cnf", "prior"),
+                        help="comma-separated k-osc proposal sources: cnf, prior")  # fmt: skip
+    parser.add_argument(
+        "--render-budgets",
+        type=_counts,
+        default=(),
+        help="comma-separated k-osc render counts (equal-renders table)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="changes",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a SearchConfig setting for every source",
+    )
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time budgets in wall-clock or this process's CPU seconds (cpu: "
+                        "the same work per budget on a busy machine; k-osc only)")  # fmt: skip
     args = parser.parse_args(argv)
+    args.changes = dict(args.changes)
+    args.clock_fn = time.process_time if args.clock == "cpu" else time.monotonic
     budgets = tuple(b for b in BUDGETS_S if b <= args.max_budget_s + 1e-9)
     result: dict[str, Any] = {
         "command": command_line(argv),
@@ -305,6 +429,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_avg": [round(x, 2) for x in os.getloadavg()],
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
         "budgets_s": list(budgets),
+        "changes": args.changes,
+        "clock": args.clock,
     }
     if args.kosc_targets > 0:
         result["kosc"] = kosc_part(args, budgets)

@@ -18,6 +18,7 @@ writes everything again; the same packages give the same files.
 
     python scripts/build_real_sounds.py data/real_sounds
     python scripts/build_real_sounds.py /tmp/rs --per-category 1   # a quick subset
+    python scripts/build_real_sounds.py demo/flute.wav --gm-note 73 69  # one clip (GM flute, A4)
 
 These clips are evaluation data only: never train on them.
 """
@@ -230,6 +231,35 @@ def _tone_clips(out: Path, tmp: Path, per_category: int | None) -> Iterator[Clip
         yield Clip(file, "noise", "sox synth", None, f"{colour} burst (unpitched)")
 
 
+def program_name(program: int) -> str:
+    """The name of a General MIDI program (0-based) the set uses, else ``GM <program>``."""
+    for programs, _notes in GM_SETS.values():
+        for number, name in programs:
+            if number == program:
+                return name
+    return f"GM {program}"
+
+
+def write_gm_note(path: Path, program: int, note: int) -> Clip:
+    """Write one clip, like the set's: General MIDI ``program`` (0-based) playing MIDI ``note``.
+
+    Raises:
+        RuntimeError: fluidsynth or the soundfont is missing, or fluidsynth failed.
+        ValueError: ``program`` or ``note`` is outside 0..127.
+    """
+    if not (0 <= program <= 127 and 0 <= note <= 127):
+        raise ValueError(f"GM program and MIDI note must be 0..127, got {program} and {note}")
+    missing = [m for m in missing_tools() if m in ("fluidsynth", "fluid-soundfont-gm")]
+    if missing:
+        raise RuntimeError(f"missing apt packages: {' '.join(missing)}")
+    with tempfile.TemporaryDirectory(prefix="gm-note-") as tmp_name:
+        audio = _render_fluidsynth(Path(tmp_name), program, [note])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_clip(path, audio, SAMPLE_RATE)
+    detail = f"GM {program} {program_name(program)}"
+    return Clip(path.name, "gm", "fluidsynth FluidR3_GM", note, detail)
+
+
 def _prepare_output(out: Path) -> None:
     if out.exists():
         if any(out.iterdir()) and not (out / "manifest.csv").is_file():
@@ -261,11 +291,23 @@ def build(out: Path, per_category: int | None = None) -> list[Clip]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="output folder (rebuilt from scratch)")
+    parser.add_argument(
+        "out", type=Path, help="output folder (rebuilt from scratch); with --gm-note a WAV file"
+    )
     parser.add_argument("--per-category", type=int, default=None,
                         help="only this many clips per category (quick subset)")  # fmt: skip
+    parser.add_argument("--gm-note", type=int, nargs=2, metavar=("PROGRAM", "NOTE"),
+                        help="write only one clip: GM program (0-based) and MIDI note")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.gm_note is not None:
+        try:
+            clip = write_gm_note(args.out, *args.gm_note)
+        except (RuntimeError, ValueError) as err:
+            log.error("build_real_sounds: %s", err)
+            return 1
+        log.info("wrote %s: %s, MIDI %d, %g s", args.out, clip.detail, clip.midi, CLIP_S)
+        return 0
     try:
         clips = build(args.out, args.per_category)
     except RuntimeError as err:

@@ -1,6 +1,6 @@
-"""Write a k-osc example target (a known patch) to a WAV file for the demo.
+"""Write a k-osc example target (a known patch) to a WAV file, to match with the k-osc model.
 
-Usage: python scripts/make_example.py OUT.wav
+Usage: python scripts/make_example.py OUT.wav && patchflow match OUT.wav --model kosc4
 """
 
 from __future__ import annotations

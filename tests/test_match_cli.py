@@ -185,3 +185,58 @@ def test_amsynth_match_writes_a_preset_bank_of_the_candidates(tmp_path):
     presets = read_bank(bank)
     assert [p.name for p in presets] == ["tone match", "tone candidate 2", "tone candidate 3"]
     assert len(out["candidates"]) == 3
+
+
+def test_match_and_serve_default_to_the_amsynth_model():
+    import argparse
+
+    from patchflow.commands import match, serve
+
+    for module in (match, serve):
+        parser = argparse.ArgumentParser()
+        module.add_arguments(parser)
+        args = parser.parse_args(["x.wav"] if module is match else [])
+        assert args.model == "amsynth"
+        assert (
+            parser.parse_args([*(["x.wav"] if module is match else []), "--model", "kosc4"]).model
+            == "kosc4"
+        )
+
+
+def test_without_the_plugin_the_default_model_prints_its_one_shot_answer(tmp_path):
+    """No plug-in: the parameters and the preset bank still come out; the warning says what
+    re-rendering and the search need (the Debian package, --plugin)."""
+    from patchflow.bundle import load_bundle
+    from patchflow.synths.amsynth_bank import read_bank
+
+    t = np.arange(44100) / 44100
+    tone = 0.3 * np.sign(np.sin(2 * np.pi * 220 * t)) * np.exp(-2 * t)
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone.astype(np.float32), 44100)
+    missing = tmp_path / "no" / "amsynth_vst.so"
+    bank, out = tmp_path / "tone.bank", tmp_path / "out"
+    flags = ("--plugin", str(missing), "--preset", str(bank), "--out", str(out), "--top", "3")
+    result = _match(str(path), *flags, "--json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert (got["model"], got["synth"]) == ("amsynth", "amsynth")  # the default model
+    assert got["score"] is None and got["renders"] == 0 and len(got["candidates"]) == 1
+    assert str(missing) in got["unrendered"]
+    spec = load_bundle("amsynth").card.spec
+    assert [r["name"] for r in got["params"]] == spec.names
+    assert got["note_detail"]["rendered_at"] == 57  # the detected A3 is still placed
+    for p, row in zip(spec.params, got["params"], strict=True):
+        if p.kind != "categorical":
+            assert p.min - 1e-3 <= row["value"] <= p.max + 1e-3
+    for needed in ("re-rendering", "the search need the plug-in", "apt install amsynth"):
+        assert needed in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in read_bank(bank)] == ["tone match"]  # the preset needs no plug-in
+    assert not out.exists()  # the match's audio and picture would need it
+
+    text = _match(str(path), "--plugin", str(missing), "--budget-s", "0")
+    assert text.returncode == 0, text.stderr
+    assert (
+        "amsynth (amsynth): the model's one-shot answer, not rendered (no plug-in)" in text.stdout
+    )
+    assert "osc1_waveform" in text.stdout or "amp_attack" in text.stdout

@@ -28,3 +28,26 @@ def test_search_quality_benchmark_writes_its_report(tmp_path):
     assert rows["0.05"][0] <= rows["first"][0]  # the search never returns worse than its start
     assert "| cnf |" in (tmp_path / "search_quality.md").read_text()
     assert (tmp_path / "search_quality.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_search_quality_benchmark_options(tmp_path):
+    """Equal-render tables, the CPU clock, one renderer, one source and changed settings."""
+    path = ROOT / "benchmarks" / "search_quality.py"
+    spec = importlib.util.spec_from_file_location("_bench_search_quality_options", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        argv = ["--kosc-targets", "1", "--amsynth-targets", "0", "--max-budget-s", "0.05",
+                "--kosc-renderers", "project", "--render-budgets", "40,20", "--clock", "cpu",
+                "--set", "first_proposals=8", "--out", str(tmp_path)]  # fmt: skip
+        result = module.main(argv)
+    finally:
+        del sys.modules[spec.name]
+    kosc = result["kosc"]
+    assert "independent" not in kosc and result["changes"] == {"first_proposals": 8}
+    rows = kosc["render_budgets"]["cnf"]
+    assert rows["40"][0] <= rows["20"][0] <= rows["first"][0]
+    text = (tmp_path / "search_quality.md").read_text()
+    assert "| 20 renders | 40 renders |" in text and "cpu-clock" in text

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 BUNDLE_FORMAT = "patchflow-bundle"
 BUNDLE_FORMAT_VERSION = 1
 CARD_METADATA_KEY = "patchflow.card"
-DEFAULT_MODEL = "kosc4"
+DEFAULT_MODEL = "amsynth"  # what `patchflow match` and `serve` load without --model
 
 # Graph I/O contract per model kind: file -> (input names, output names).
 GRAPHS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {

@@ -2,12 +2,19 @@
 
 The model answers at once; then its proposals are rendered and scored and the best refined
 (:mod:`patchflow.search`) while the budget lasts. ``--budget-s 0`` gives the one-shot answer.
+The default model is the shipped ``amsynth`` bundle (``--model kosc4``: the k-osc toy synth).
+
+A plug-in synth that is not installed (or cannot be loaded) still gets the model's one-shot
+answer: its parameters are printed (and ``--preset`` written), unscored, with a warning that
+re-rendering (the score, ``--out``) and the search need the plug-in.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -15,15 +22,25 @@ from typing import Any
 
 import numpy as np
 
+from patchflow.commands.serve import DEFAULT_MODEL, search_unavailable  # shared with serve
+
 HELP = "match an audio file: search the synth parameters that reproduce it"
 MAX_TOP = 16
+PLUGIN_PACKAGES = {"amsynth": "amsynth"}  # synth -> the Debian package installing its plug-in
+
+log = logging.getLogger("patchflow.match")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "audio", help="audio file (any format libsndfile reads: wav, flac, ogg, aiff)"
     )
-    parser.add_argument("--model", help="bundle name or path (default: the shipped kosc4)")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"bundle name or path (default: the shipped {DEFAULT_MODEL}; "
+        "--model kosc4: the k-osc toy synth)",
+    )
     parser.add_argument(
         "--budget-s", type=float, default=1.0,
         help="search time in seconds (default 1; 0: the model's one-shot answer)",
@@ -168,16 +185,23 @@ def run(args: argparse.Namespace) -> int:
         card.spec, steps=args.steps, method=args.method, cfg_scale=args.cfg
     )
     budget = SearchBudget(seconds=args.budget_s, renders=args.renders)
-    try:
-        renderer = open_renderer(card, workers=args.workers, plugin_path=args.plugin)
-    except (PluginLoadError, PluginSpecError) as err:
-        raise CommandError(str(err)) from None
+    renderer: Any = None
+    unavailable = search_unavailable(card, args.plugin)  # a quick look first: no worker started
+    if unavailable is None:
+        try:
+            renderer = open_renderer(card, workers=args.workers, plugin_path=args.plugin)
+        except (PluginLoadError, PluginSpecError) as err:
+            unavailable = str(err)
+    if unavailable is not None:
+        warn_no_plugin(card, unavailable, args)
+        renderer = Unrendered(render_spec(card))
+        budget = SearchBudget(seconds=0.0)
     with renderer:
         searcher = Searcher(card.spec, renderer, predictor=predictor, config=config)
         try:
             target = prepare_target(audio, rate, renderer)
             steps = []
-            progress = Progress(quiet=args.budget_s == 0)
+            progress = Progress(quiet=budget.one_shot)
             for step in searcher.run(audio, rate, budget=budget, seed=args.seed, top_k=args.top):
                 steps.append(step)
                 progress.update(step)
@@ -185,9 +209,9 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.audio}: {err}") from None
         final = steps[-1]
         note = detected_note(final, target, renderer.sample_rate)
-        report(args, bundle, final, note)
+        report(args, bundle, final, note, unavailable)
         written = []
-        if args.out:
+        if args.out and unavailable is None:
             written += write_outputs(args, bundle, renderer, target, steps)
         if args.preset:
             written.append(write_preset(args, card.spec, final))
@@ -202,7 +226,18 @@ def _finite(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def report(args: argparse.Namespace, bundle: Any, final: Any, note: dict[str, Any]) -> None:
+def report(
+    args: argparse.Namespace,
+    bundle: Any,
+    final: Any,
+    note: dict[str, Any],
+    unavailable: str | None = None,
+) -> None:
+    """Print the match: one JSON object (``--json``) or a table of the parameters.
+
+    Args:
+        unavailable: Why the synth could not render (``None``: it did); the answer is unscored.
+    """
     spec = bundle.card.spec
     rows = describe(spec, final.best.native, final.best.encoded)
     if args.json:
@@ -213,17 +248,22 @@ def report(args: argparse.Namespace, bundle: Any, final: Any, note: dict[str, An
         out = {
             "model": bundle.name, "synth": bundle.card.synth_id, "params": rows,
             "score": _finite(final.best.score), "scorer": final.scorer, "note": note["midi"],
-            "note_detail": note, "candidates": candidates, "renders": final.renders,
+            "note_detail": note, "candidates": candidates,
+            "renders": 0 if unavailable is not None else final.renders,
             "elapsed_s": final.elapsed_s, "budget_s": args.budget_s, "seed": args.seed,
+            "unrendered": unavailable,
         }  # fmt: skip
         print(json.dumps(out, indent=1))
         return
     midi = "unpitched" if note["midi"] is None else f"MIDI {note['midi']:.2f}"
-    print(
-        f"{args.audio} -> {bundle.name} ({bundle.card.synth_id}): {final.scorer.upper()} "
-        f"{final.best.score:.3f} after {final.renders} renders in {final.elapsed_s:.2f} s; "
-        f"input pitch {midi}"
-    )
+    if unavailable is not None:
+        outcome = "the model's one-shot answer, not rendered (no plug-in)"
+    else:
+        outcome = (
+            f"{final.scorer.upper()} {final.best.score:.3f} after {final.renders} renders "
+            f"in {final.elapsed_s:.2f} s"
+        )
+    print(f"{args.audio} -> {bundle.name} ({bundle.card.synth_id}): {outcome}; input pitch {midi}")
     for r in rows:
         value = r["value"] if isinstance(r["value"], str) else f"{r['value']:.4g} {r['unit']}"
         mv = r["model_value"]
@@ -232,6 +272,74 @@ def report(args: argparse.Namespace, bundle: Any, final: Any, note: dict[str, An
     others = ", ".join(f"{c.score:.3f}" for c in final.candidates[1:])
     if others:
         print(f"  other candidates score {others}")
+
+
+class Unrendered:
+    """A renderer for a plug-in that cannot be loaded: every render comes back not ok, so the
+    searcher still gives the model's one-shot answer (unscored) at the right rate and length.
+
+    Args:
+        spec: The spec the synth would render (its rate, channels and length).
+    """
+
+    workers = 1
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.sample_rate = int(spec.sample_rate)
+        self.channels = int(spec.channels)
+        self.num_samples = int(spec.num_samples)
+
+    def __repr__(self) -> str:
+        return f"Unrendered({self.spec.synth!r})"
+
+    def render(self, native: np.ndarray, cancel: Any = None) -> Any:
+        from patchflow.search import RenderBatch
+
+        n = len(np.atleast_2d(native))
+        audio = np.zeros((n, self.channels, self.num_samples), np.float32)
+        return RenderBatch(audio, np.zeros(n, bool))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> Unrendered:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def render_spec(card: Any) -> Any:
+    """The spec as the card's synth renders it (its options may set the rate and length)."""
+    options = dict(card.synth_options)
+    spec = card.spec
+    return dataclasses.replace(
+        spec,
+        sample_rate=int(options.get("sample_rate") or spec.sample_rate),
+        duration_s=float(options.get("duration_s") or spec.duration_s),
+    )
+
+
+def warn_no_plugin(card: Any, reason: str, args: argparse.Namespace) -> None:
+    """Say that only the model's one-shot answer follows, and what re-rendering needs."""
+    synth = card.spec.synth
+    package = PLUGIN_PACKAGES.get(synth)
+    install = (
+        f"install the Debian package {package} (apt install {package})"
+        if package
+        else f"install the {synth} plug-in"
+    )
+    skipped = [f for f, v in (("--out", args.out), ("search", args.budget_s > 0)) if v]
+    log.warning(
+        "the %s plug-in cannot be used (%s): printing the model's one-shot answer, unscored; "
+        "re-rendering the match (its score, --out) and the search need the plug-in: %s or pass "
+        "--plugin PATH%s",
+        synth,
+        reason,
+        install,
+        f" (skipped here: {', '.join(skipped)})" if skipped else "",
+    )
 
 
 def write_outputs(

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from patchflow.bundle import DEFAULT_MODEL
+
 HELP = "run the real-time bridge: OSC and ZeroMQ in, parameters out as OSC and MIDI CC"
 
 log = logging.getLogger("patchflow.serve")
@@ -23,7 +25,12 @@ otherwise: the first answer in milliseconds, a close match within a second or tw
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="bundle name or path (default: the shipped kosc4)")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"bundle name or path (default: the shipped {DEFAULT_MODEL}; --model kosc4: the k-osc "
+        "toy synth)",
+    )
     parser.add_argument("--osc-host", default="127.0.0.1",
                         help="OSC listen address (non-loopback needs --allow)")  # fmt: skip
     parser.add_argument("--osc-port", type=int, default=9130, help="OSC listen port")

@@ -18,6 +18,18 @@ class SearchConfig:
         proposals: Model (or prior) proposals rendered after the one-shot answer.
         batch: Largest number of proposals rendered per batch (cancellation and budget checks
             happen between batches).
+        first_proposals: Flow (CNF) samples rendered before refinement starts (``None``: all
+            ``proposals``). The other samples are drawn later, in batches that double from
+            ``first_proposals`` up to ``batch``, one every ``proposal_every`` CMA-ES
+            generations, and one that beats the best patch restarts refinement around it. Where
+            a flow sample costs several renders (k-osc renders a patch in about 0.1 ms, the flow
+            samples one in 0.5 ms), drawing all of them first spends a short budget on
+            proposals that refinement of the first few would beat. Free proposals (prior
+            samples, a regression's jittered point estimate) are all rendered first.
+        proposal_every: CMA-ES generations between two later batches of flow samples.
+        prior_proposals: Prior samples rendered with a model's first proposals (model searches
+            only; a safety net for targets the model is unsure about: they cost renders, no
+            model call, and the better ones join the refinement race).
         jitter: Standard deviation, in the encoded [-1, 1] space, of the Gaussian jitter around a
             regression model's point estimate.
         sigma: Initial CMA-ES step size in the encoded space.
@@ -57,6 +69,9 @@ class SearchConfig:
 
     proposals: int = 32
     batch: int = 16
+    first_proposals: int | None = None
+    proposal_every: int = 10
+    prior_proposals: int = 0
     jitter: float = 0.15
     sigma: float = 0.05
     population: int | None = 16
@@ -81,6 +96,12 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if self.proposals < 0 or self.batch < 1:
             raise ValueError("proposals must be >= 0 and batch >= 1")
+        if (self.first_proposals is not None and self.first_proposals < 0) or (
+            self.prior_proposals < 0 or self.proposal_every < 1
+        ):
+            raise ValueError(
+                "first_proposals and prior_proposals must be >= 0 and proposal_every >= 1"
+            )
         if not self.sigma > 0 or (self.population is not None and self.population < 2):
             raise ValueError("sigma must be > 0 and population >= 2")
         if self.scan_points < 1 or self.scan_local < 0 or not 0.0 <= self.scan_redraw <= 1.0:
@@ -98,6 +119,8 @@ class SearchConfig:
             base = cls(
                 proposals=128,
                 batch=64,
+                first_proposals=16,
+                proposal_every=10,
                 sigma=0.01,
                 population=16,
                 patience=100_000,

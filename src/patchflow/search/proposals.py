@@ -5,6 +5,7 @@
 - Regression bundles: the point estimate, and the point estimate plus Gaussian jitter.
 - No model: samples of the spec's prior (its dataset distributions).
 
+A model search may also render prior samples with its first proposals (``prior_proposals``).
 All proposals are encoded vectors ``(N, D)`` in [-1, 1]; the searcher decodes, snaps and places
 the note. The one-shot answer is exactly what :meth:`Predictor.predict` gives for the seed.
 """
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from patchflow.inference import Predictor
 
 PROPOSAL_STREAM = 1  # the proposals' noise comes from rng([seed, 1]); the one-shot's from rng(seed)
+PRIOR_MIX_STREAM = 4  # prior samples rendered with a model's first proposals: rng([seed, 4])
 
 
 @dataclass(frozen=True)
@@ -76,19 +78,36 @@ class Proposer:
             return point if nc is None else nc.insert(self.spec, point, self.note)
         return self._flow(self.predictor.noise(1, seed))
 
+    @property
+    def costly(self) -> bool:
+        """Whether each proposal costs a model call (flow samples; prior samples and jittered
+        point estimates cost nothing beyond their render)."""
+        return self.kind == "cnf"
+
+    def prior_mix(self, n: int, seed: int) -> np.ndarray:
+        """``n`` samples ``(n, D)`` of the spec's prior rendered with a model's first
+        proposals (none for the prior itself: its proposals are prior samples already)."""
+        if self.kind == "prior" or n == 0:
+            return np.zeros((0, self.spec.dim), np.float32)
+        rng = np.random.default_rng([seed, PRIOR_MIX_STREAM])
+        return self.spec.encode(self.spec.sample(rng, n)).astype(np.float32)
+
     def propose(self, n: int, seed: int) -> np.ndarray:
         """``n`` proposals ``(n, D)`` for ``seed`` (none equal to the one-shot answer)."""
         chunks = list(self.chunks(n, seed, max(1, n)))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.spec.dim), np.float32)
 
-    def chunks(self, n: int, seed: int, size: int) -> Iterator[np.ndarray]:
+    def chunks(
+        self, n: int, seed: int, size: int, first: int | None = None, grow: bool = False
+    ) -> Iterator[np.ndarray]:
         """The same ``n`` proposals as :meth:`propose`, in chunks of ``size`` after a first one of
-        ``size // 4`` (so the first ones are rendered early when the time budget is short)."""
+        ``first`` (default ``size // 4``, so the first ones are rendered early when the time
+        budget is short); ``grow``: chunk sizes double from ``first`` up to ``size``. Flow
+        samples are drawn when their chunk is asked for."""
         rng = np.random.default_rng([seed, PROPOSAL_STREAM])
         if n == 0:
             return
-        first = max(1, size // 4)
-        bounds = [0, *range(first, n, size), n]
+        bounds = chunk_bounds(n, size, max(1, size // 4 if first is None else first), grow)
         if self.kind == "prior":
             encoded = self.spec.encode(self.spec.sample(rng, n))
         elif self.kind == "regression":
@@ -112,6 +131,16 @@ class Proposer:
             cond, noise, steps=c.steps, method=c.method, cfg_scale=c.cfg_scale, **noted
         )
         return prediction.encoded
+
+
+def chunk_bounds(n: int, size: int, first: int, grow: bool = False) -> list[int]:
+    """Where chunks of ``n`` proposals start and end: ``first``, then ``size`` each (``grow``:
+    doubling from ``first`` up to ``size``); ``[0, ..., n]``."""
+    bounds, step = [0], max(1, first)
+    while bounds[-1] + step < n:
+        bounds.append(bounds[-1] + step)
+        step = min(max(size, 1), 2 * step) if grow else max(size, 1)
+    return [*bounds, n]
 
 
 def _note_conditioning(predictor: Any) -> NoteConditioning | None:

@@ -1,5 +1,10 @@
 """The anytime matcher: one-shot answer, model proposals, then CMA-ES refinement.
 
+Flow samples cost a model call each; with ``first_proposals`` set (k-osc) only a few are rendered
+before refinement starts and the rest are drawn in growing batches between CMA-ES generations
+(a better one restarts refinement around it), so a short budget refines good proposals instead
+of waiting for all of them.
+
 :meth:`Searcher.run` is a generator. It yields the model's one-shot answer first (stage
 ``"model"``), then an :class:`Improvement` each time a batch of renders finds a better patch, and
 last one ``final`` improvement with the top distinct candidates: when the budget is spent, the
@@ -16,7 +21,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,6 +56,8 @@ class Searcher:
         renderer: Renders native patches (:func:`~patchflow.search.open_renderer`).
         predictor: The model proposing patches (``None``: the spec's prior proposes).
         config: Search settings (default: :meth:`SearchConfig.for_spec`).
+        clock: Seconds, for the time budget and ``elapsed_s`` (default: wall-clock
+            ``time.monotonic``; a benchmark on a busy machine may pass ``time.process_time``).
     """
 
     def __init__(
@@ -60,11 +67,13 @@ class Searcher:
         *,
         predictor: Predictor | None = None,
         config: SearchConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.renderer = renderer
         self.predictor = predictor
         self.config = config or SearchConfig.for_spec(spec)
+        self.clock = clock
 
     def __repr__(self) -> str:
         source = "prior" if self.predictor is None else self.predictor.card.name
@@ -86,6 +95,13 @@ class Searcher:
             AudioError: The audio cannot be matched (silent, empty, too short or long, ...).
         """
         return _Run(self, audio, sample_rate, budget, seed, cancel, top_k).iterate()
+
+
+def _with_first(chunks: Iterator[np.ndarray], extra: np.ndarray) -> Iterator[np.ndarray]:
+    """``chunks`` with ``extra`` rows appended to the first one (``extra`` alone if none)."""
+    first = next(chunks, None)
+    yield extra if first is None else np.concatenate([first, extra.astype(first.dtype)])
+    yield from chunks
 
 
 def prepare_target(audio: np.ndarray, sample_rate: int, renderer: Renderer) -> np.ndarray:
@@ -114,7 +130,8 @@ class _Run:
         cancel: threading.Event | None,
         top_k: int,
     ) -> None:
-        self.t0 = time.monotonic()
+        self.clock = searcher.clock
+        self.t0 = self.clock()
         self.spec, self.config, self.renderer = searcher.spec, searcher.config, searcher.renderer
         self.budget, self.seed, self.top_k = budget, seed, top_k
         self.cancel = cancel or threading.Event()
@@ -138,12 +155,16 @@ class _Run:
         self.renders = 0
         self.stage = "model"
         self.render_s = 0.0  # seconds per render in the last batch (no batch starts that can't end)
+        self.pending: Iterator[np.ndarray] | None = None  # flow samples drawn during refinement
+        self.proposed: list[int] = []  # archive rows of proposals (restart points)
+        self.generations = 0  # CMA-ES generations rendered
+        self.proposals_due = 0  # generation at which the next pending batch is rendered
 
     # ---- bookkeeping ------------------------------------------------------------------------
 
     @property
     def elapsed_s(self) -> float:
-        return time.monotonic() - self.t0
+        return self.clock() - self.t0
 
     @property
     def best_score(self) -> float:
@@ -180,10 +201,19 @@ class _Run:
             scorer=self.scorer.name,
         )
 
-    def top_candidates(self) -> tuple[Candidate, ...]:
-        if self.top_k < 1:
+    def top_candidates(
+        self, k: int | None = None, rows: list[int] | None = None
+    ) -> tuple[Candidate, ...]:
+        """The best ``k`` (default ``top_k``) distinct patches, best first, of archive ``rows``
+        (ascending; default: all)."""
+        k = self.top_k if k is None else k
+        if k < 1:
             return ()
-        order = np.argsort(np.asarray(self.scores), kind="stable")
+        scores = np.asarray(self.scores)
+        if rows is None:
+            order = np.argsort(scores, kind="stable")
+        else:
+            order = np.asarray(rows, np.int64)[np.argsort(scores[rows], kind="stable")]
         chosen: list[int] = []
         units: dict[int, np.ndarray] = {}
         for start in range(0, len(order), TOP_BLOCK):  # 0..1 values of the best ones only
@@ -193,16 +223,16 @@ class _Run:
             for i in block.tolist():
                 if all(np.max(np.abs(units[i] - units[j])) > DISTINCT_UNIT for j in chosen):
                     chosen.append(i)
-                    if len(chosen) == self.top_k:
+                    if len(chosen) == k:
                         break
-            if len(chosen) == self.top_k:
+            if len(chosen) == k:
                 break
         return tuple(self.candidate(self.natives[i], self.scores[i]) for i in chosen)
 
     def evaluate(self, encoded: np.ndarray, guided: bool = False) -> tuple[np.ndarray, bool]:
         """Render and score encoded patches ``(N, D)``; returns scores and whether one is best
         (``guided``: the guide's scores too, in ``guide_scores``)."""
-        start = time.monotonic()
+        start = self.clock()
         native = finalize(self.spec, encoded, self.placement)
         batch = self.renderer.render(native, self.cancel)
         scores = np.full(len(native), math.inf)
@@ -222,7 +252,7 @@ class _Run:
                 self.scores.append(float(score))
                 if score < self.best_score:
                     self.best_index = len(self.scores) - 1
-        self.render_s = (time.monotonic() - start) / max(1, len(native))
+        self.render_s = (self.clock() - start) / max(1, len(native))
         return scores, self.best_score < before
 
     # ---- stages -----------------------------------------------------------------------------
@@ -232,6 +262,7 @@ class _Run:
         deferred = None
         if self.config.score_first and self.budget.renders != 0:
             self.evaluate(first)
+            self.proposed.extend(range(len(self.scores)))  # a restart point too
         else:  # answer at once; the one-shot is scored with the first proposals
             self.natives.append(finalize(self.spec, first, self.placement)[0])
             self.scores.append(math.inf)
@@ -248,24 +279,60 @@ class _Run:
         yield self.improvement(final=True)
 
     def proposals(self, deferred: np.ndarray | None) -> Iterator[Improvement]:
-        chunks = self.proposer.chunks(self.config.proposals, self.seed, self.config.batch)
+        """Render the proposals (with ``first_proposals`` set, only the first flow samples: the
+        rest wait in ``pending`` for :meth:`more_proposals`)."""
+        c = self.config
+        lazy = self.proposer.costly and c.first_proposals is not None
+        first = c.first_proposals if lazy else None  # later flow batches double up to batch
+        chunks = self.proposer.chunks(c.proposals, self.seed, c.batch, first, grow=lazy)
+        mix = self.proposer.prior_mix(c.prior_proposals, self.seed)
+        if len(mix):  # rendered with the first model proposals
+            chunks = _with_first(chunks, mix)
         if deferred is not None:  # the unscored one-shot answer goes first
             chunks = itertools.chain([deferred], chunks)
             self.natives.pop(0)
             self.scores.pop(0)
             self.best_index = -1
-        for chunk in chunks:
+        chunks = iter(chunks)
+        if lazy:
+            self.pending = chunks
+        for chunk in itertools.islice(chunks, (2 if deferred is not None else 1) if lazy else None):
             chunk = chunk[: self.fitting(len(chunk))]
             if len(chunk) == 0 or self.stopped(len(chunk)):
                 break
             self.stage = "proposals"
-            _, improved = self.evaluate(chunk)
-            if improved:
-                yield self.improvement()
+            yield from self.render_proposals(chunk)
         if self.best_index < 0 and deferred is not None:  # nothing rendered: keep it unscored
             self.natives.append(finalize(self.spec, deferred, self.placement)[0])
             self.scores.append(math.inf)
             self.best_index = len(self.scores) - 1
+
+    def render_proposals(self, chunk: np.ndarray) -> Generator[Improvement, None, bool]:
+        """Render and score proposals, keep them as restart points; returns whether one is the
+        new best (and yields it then)."""
+        start = len(self.scores)
+        _, improved = self.evaluate(chunk)
+        self.proposed.extend(range(start, len(self.scores)))
+        if improved:
+            yield self.improvement()
+        return improved
+
+    def more_proposals(self) -> Generator[Improvement, None, bool]:
+        """The next batch of pending flow samples, when due (every ``proposal_every`` CMA-ES
+        generations, as long as any are left and the budget allows). Returns whether one of
+        them is the new best."""
+        if self.pending is None or self.generations < self.proposals_due or self.stopped():
+            return False
+        self.proposals_due = self.generations + self.config.proposal_every
+        chunk = next(self.pending, None)
+        if chunk is None:
+            self.pending = None
+            return False
+        chunk = chunk[: self.fitting(len(chunk))]
+        if len(chunk) == 0 or self.stopped(len(chunk)):
+            return False
+        self.stage = "proposals"
+        return (yield from self.render_proposals(chunk))
 
     def fitting(self, n: int) -> int:
         """How many of ``n`` renders fit in the budget left (at least 1 while time is left)."""
@@ -279,13 +346,20 @@ class _Run:
     def refine(self) -> Iterator[Improvement]:
         columns = search_columns(self.spec, self.placement is not None)
         if len(columns) == 0 or not math.isfinite(self.best_score):
+            while self.pending is not None:  # nothing to refine: the proposals are all there is
+                self.proposals_due = self.generations
+                yield from self.more_proposals()
+                if self.stopped():
+                    break
             return
         restarts = Restarts(columns, self.config, self.seed)
-        starts = [c.encoded for c in self.distinct_best(self.config.restart_pool)]
         run = yield from self.race(restarts)
         scan_columns = self.scan_columns(columns)
         generation = 0
         while not self.stopped(restarts.population):
+            if (yield from self.more_proposals()):  # a better proposal: refine around it
+                run = restarts.run_from(self.best_encoded(), self.best_score)
+                continue
             every = self.config.scan_every
             if every and len(scan_columns) and generation % every == 0:
                 column = scan_columns[(generation // every) % len(scan_columns)]
@@ -300,11 +374,11 @@ class _Run:
                         run = None
                         yield self.improvement()
             if run is None or run.done(self.config.patience):
-                best = self.spec.encode(self.natives[self.best_index])[0]
-                run = restarts.next_run(best, starts, self.best_score)
+                run = restarts.next_run(self.best_encoded(), self.restart_points(), self.best_score)
             self.stage = "refine"
             scores, improved = self.evaluate(run.ask())
             run.tell(scores, self.config.min_improvement)
+            self.generations += 1
             generation += 1
             if improved:
                 yield self.improvement()
@@ -375,7 +449,8 @@ class _Run:
 
     def race(self, restarts: Restarts) -> Generator[Improvement, None, CmaRun | None]:
         """Runs from the best distinct candidates, in turn, the worst dropped every
-        ``race_generations``; returns the winner (``None`` without a race)."""
+        ``race_generations``; returns the winner (``None`` without a race). A pending flow
+        sample that beats the best patch replaces the worst run by a run around it."""
         c = self.config
         entrants = self.distinct_best(c.racers)
         if len(entrants) < 2:
@@ -389,16 +464,23 @@ class _Run:
                 self.stage = "refine"
                 scores, improved = self.evaluate(run.ask())
                 run.tell(scores, c.min_improvement)
+                self.generations += 1
                 if improved:
                     yield self.improvement()
             generation += 1
+            if (yield from self.more_proposals()):
+                worst = max(range(len(runs)), key=lambda i: runs[i].best)
+                runs[worst] = restarts.run_from(self.best_encoded(), self.best_score)
             if generation % c.race_generations == 0:
                 runs.pop(max(range(len(runs)), key=lambda i: runs[i].best))
         return runs[0]
 
     def distinct_best(self, k: int) -> tuple[Candidate, ...]:
-        saved, self.top_k = self.top_k, k
-        try:
-            return self.top_candidates()
-        finally:
-            self.top_k = saved
+        return self.top_candidates(k)
+
+    def restart_points(self) -> list[np.ndarray]:
+        """The best distinct proposals (encoded), best first: where CMA-ES runs restart."""
+        return [c.encoded for c in self.top_candidates(self.config.restart_pool, self.proposed)]
+
+    def best_encoded(self) -> np.ndarray:
+        return self.spec.encode(self.natives[self.best_index])[0]
