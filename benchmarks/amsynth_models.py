@@ -179,16 +179,16 @@ def series(rows: list[tuple[int, str, float]], tag: str) -> tuple[list[int], lis
 
 def training_summary(rows: list[tuple[int, str, float]]) -> dict[str, Any]:
     """Training loss at the start and end (mean of the first and last 5% of the logged
-    windows) and the best validation parameter MSE of the EMA weights (the checkpoint that is
-    evaluated) with its step."""
+    windows) and the best validation objective of the EMA weights (the checkpoint that is
+    evaluated: ``best.pt`` is chosen by it) with its step."""
     _, loss = series(rows, "train/loss")
     n = max(1, len(loss) // 20)
-    steps, val = series(rows, "val/param_mse")
+    steps, val = series(rows, "val/loss")
     best = min(zip(val, steps, strict=True)) if val else (None, None)
     return {
         "train_loss_first": round(sum(loss[:n]) / n, 4) if loss else None,
         "train_loss_last": round(sum(loss[-n:]) / n, 4) if loss else None,
-        "best_val_param_mse": None if best[0] is None else round(best[0], 4),
+        "best_val_loss": None if best[0] is None else round(best[0], 4),
         "best_step": best[1],
     }
 
@@ -712,7 +712,7 @@ def report_lines(
     ]
     loss_rows = [
         f"| {NAMES[p]} | {dash(r['train_loss_first'])} | {dash(r['train_loss_last'])} | "
-        f"{dash(r['best_val_param_mse'])} ({dash(r['best_step'])}) | {r['evaluated_step']} |"
+        f"{dash(r['best_val_loss'])} ({dash(r['best_step'])}) | {r['evaluated_step']} |"
         for p, r in runs.items()
     ]
     command_lines: list[str] = []
@@ -790,9 +790,10 @@ def report_lines(
         "Loss: the training objective (flow-matching MSE, or the regression MSE) averaged over "
         "the first and last 5% of the logged windows. Validation uses the EMA weights (the "
         "ones exported); the evaluated checkpoint is the one with the best validation "
-        "param_mse.",
+        "objective (before 2026-12-01 best.pt was chosen by the sampled parameters' MSE, which "
+        "for a CNF picked early checkpoints that sounded worse).",
         "",
-        "| model | loss, start | loss, end | best val param_mse (step) | evaluated step |",
+        "| model | loss, start | loss, end | best val loss (step) | evaluated step |",
         "|---|---|---|---|---|",
         *loss_rows,
         "",

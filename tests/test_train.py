@@ -290,7 +290,7 @@ def test_ast_presets_train_on_logmel_data(preset: str, tmp_path: Path) -> None:
         progress=False,
         tensorboard=False,
     )
-    assert result.metric_name == "param_mse" and np.isfinite(result.best)
+    assert result.metric_name == "loss" and np.isfinite(result.best)
     assert load_checkpoint(tmp_path / "run").feature_config.kind == "logmel"
 
 

@@ -214,7 +214,10 @@ class HDF5Source(_KOscMetrics):
         self.note_conditioning = NoteConditioning.of(self.spec) if note_conditioning else None
         rc = meta.render_config
         self.renderer = KOsc(rc.k, rc.asymmetric) if rc.synth == "kosc" else None
-        self.metric_name = "lsd_db" if self.renderer is not None else "param_mse"
+        # best.pt: k-osc by the re-rendered audio; plugin synths by the validation objective (a
+        # sampled CNF's parameter error rises as its samples spread over equivalent patches, so
+        # it picked early checkpoints that sound worse; for regression it is the same MSE)
+        self.metric_name = "lsd_db" if self.renderer is not None else "loss"
         self._file = h5py.File(self.path, "r")
         self.params = self._file["params"][()]
         self.notes: np.ndarray | None = None

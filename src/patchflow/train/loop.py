@@ -50,7 +50,7 @@ class TrainResult:
         step: Steps done.
         metrics: The last validation metrics.
         best: Best value of the validation metric so far (lower is better).
-        metric_name: Name of that metric (``lsd_db`` for k-osc, else ``param_mse``).
+        metric_name: Name of that metric (``lsd_db`` for k-osc, else the validation ``loss``).
         resumed_from: Step the run resumed from, or ``None`` for a fresh run.
     """
 
