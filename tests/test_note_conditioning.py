@@ -353,9 +353,16 @@ def test_checkpoint_from_before_note_conditioning_loads_unchanged(tmp_path: Path
         )
 
 
-@pytest.mark.parametrize("name", ["kosc4", "amsynth"])
-def test_shipped_bundles_without_note_conditioning_are_unchanged(name: str) -> None:
-    bundle = load_bundle(name, prefer_gpu=False)
+@pytest.mark.parametrize("name", ["amsynth", "amsynth-regression"])
+def test_shipped_amsynth_bundles_are_given_the_note(name: str) -> None:
+    card = load_bundle(name, prefer_gpu=False).card
+    assert card.note_conditioning is not None and card.spec.version == 2
+    assert card.model_dim == card.spec.dim - 1  # the note column is an input, not an output
+    assert (card.note_conditioning.min_midi, card.note_conditioning.max_midi) == (24.0, 96.0)
+
+
+def test_shipped_bundles_without_note_conditioning_are_unchanged() -> None:
+    bundle = load_bundle("kosc4", prefer_gpu=False)  # the amsynth bundles are note-conditioned
     card = bundle.card
     assert card.note_conditioning is None and "note_conditioning" not in card.raw
     assert card.model_dim == card.spec.dim
