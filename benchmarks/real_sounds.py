@@ -125,6 +125,20 @@ def search_clip(
     }
 
 
+def model_details(card: Any) -> str:
+    """One line on what a bundle was trained for (spec version, note range, note given or not)."""
+    spec, nc = card.spec, card.note_conditioning
+    if nc is not None:
+        notes = f"notes {nc.min_midi:g}-{nc.max_midi:g}, the detected note given to the model"
+    else:
+        j = spec.note_index
+        p = None if j is None else spec.params[j]
+        notes = "no note" if p is None else f"notes {p.min:g}-{p.max:g}, sampled by the model"
+    steps = (card.raw.get("training") or {}).get("steps")
+    kind = f"{card.model_kind}, spec `{spec.synth}` v{spec.version}"
+    return f"{kind}, {notes}, {steps} training steps"
+
+
 def run_clips(
     clips: list[ManifestClip], budgets: tuple[float, ...], workers: int
 ) -> list[dict[str, Any]]:
@@ -217,7 +231,7 @@ def markdown(result: dict[str, Any]) -> str:
     budgets = tuple(result["budgets_s"])
     keys = ["first", *(f"{b:g}" for b in budgets)]
     labels = ["one-shot", *(f"{b:g} s" for b in budgets)]
-    lines = ["# Real sounds: amsynth v1 models with search, and pitch detection", ""]
+    lines = ["# Real sounds: the shipped amsynth models with search, and pitch detection", ""]
     lines += [f"Command: `{result['command']}`", ""]
     lines += [
         f"Machine: {result['machine']}; load average at start {result['load_avg']} (a shared "
@@ -227,10 +241,14 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['clip_count']} clips ({result['per_category']} per category at most), "
         f"built by `scripts/build_real_sounds.py --per-category {result['per_category']}`.",
         "",
-        "Models: the shipped v1 bundles (`models/amsynth`, CNF, and `models/amsynth-regression`), "
-        "trained on notes 48-72 only: a baseline for the v2 models of issue 16. MSS is the "
-        "searcher's own score (multi-scale log-mel distance of the match to the input; lower is "
-        "better), mean over the category's clips; the score at a budget is what one anytime "
+        "Models: the shipped bundles "
+        + "; ".join(
+            f"`models/{ref}` ({result.get('model_details', {}).get(name, name)})"
+            for name, ref in result["models"].items()
+        )
+        + ". MSS is the searcher's own score (multi-scale log-mel distance of the match to the "
+        "input; lower is better), mean over the category's clips; the score at a budget is "
+        "what one anytime "
         f"search of {max(budgets):g} s had found by then. Pitch: `patchflow.pitch.estimate_pitch` "
         "on the clip against the manifest's intended note; the median absolute error is over the "
         "clips given a note (octave errors at full size); an octave error or an unpitched verdict "
@@ -300,7 +318,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
                color=colours[(m, k)])  # fmt: skip
     ax.set_xticks(x, cats, rotation=30)
     ax.set_ylabel("mean MSS (lower is better)")
-    ax.set_title("Real sounds, amsynth v1 models: one-shot vs search", fontsize=10)
+    ax.set_title("Real sounds, shipped amsynth models: one-shot vs search", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, ncols=4)
     fig.savefig(path, dpi=110)
@@ -336,6 +354,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "per_category": args.per_category,
         "budgets_s": list(budgets),
         "models": MODELS,
+        "model_details": {n: model_details(load_bundle(ref).card) for n, ref in MODELS.items()},
     }
     with tempfile.TemporaryDirectory(prefix="real-sounds-bench-") as tmp:
         sounds = args.sounds or Path(tmp) / "sounds"
