@@ -218,8 +218,8 @@ class _Run:
         units: dict[int, np.ndarray] = {}
         for start in range(0, len(order), TOP_BLOCK):  # 0..1 values of the best ones only
             block = order[start : start + TOP_BLOCK]
-            rows = self.spec.to_unit(np.stack([self.natives[i] for i in block]))
-            units.update(zip(block.tolist(), rows, strict=True))
+            block_units = self.spec.to_unit(np.stack([self.natives[i] for i in block]))
+            units.update(zip(block.tolist(), block_units, strict=True))
             for i in block.tolist():
                 if all(np.max(np.abs(units[i] - units[j])) > DISTINCT_UNIT for j in chosen):
                     chosen.append(i)
