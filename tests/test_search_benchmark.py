@@ -5,23 +5,33 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_search_quality_benchmark_writes_its_report(tmp_path):
+@contextmanager
+def _benchmark(name: str) -> Iterator[ModuleType]:
+    """benchmarks/search_quality.py loaded as module ``name`` (registered while in use)."""
     path = ROOT / "benchmarks" / "search_quality.py"
-    spec = importlib.util.spec_from_file_location("_bench_search_quality", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
-        argv = ["--kosc-targets", "1", "--amsynth-targets", "0", "--max-budget-s", "0.05"]
-        result = module.main([*argv, "--out", str(tmp_path)])
+        yield module
     finally:
         del sys.modules[spec.name]
+
+
+def test_search_quality_benchmark_writes_its_report(tmp_path):
+    with _benchmark("_bench_search_quality") as module:
+        argv = ["--kosc-targets", "1", "--amsynth-targets", "0", "--max-budget-s", "0.05"]
+        result = module.main([*argv, "--out", str(tmp_path)])
     assert json.loads((tmp_path / "search_quality.json").read_text())["budgets_s"] == [0.05]
     assert set(result["kosc"]["project"]) == {"cnf", "prior"}
     rows = result["kosc"]["independent"]["cnf"]
@@ -32,19 +42,11 @@ def test_search_quality_benchmark_writes_its_report(tmp_path):
 
 def test_search_quality_benchmark_options(tmp_path):
     """Equal-render tables, the CPU clock, one renderer, one source and changed settings."""
-    path = ROOT / "benchmarks" / "search_quality.py"
-    spec = importlib.util.spec_from_file_location("_bench_search_quality_options", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
+    with _benchmark("_bench_search_quality_options") as module:
         argv = ["--kosc-targets", "1", "--amsynth-targets", "0", "--max-budget-s", "0.05",
                 "--kosc-renderers", "project", "--render-budgets", "40,20", "--clock", "cpu",
                 "--set", "first_proposals=8", "--out", str(tmp_path)]  # fmt: skip
         result = module.main(argv)
-    finally:
-        del sys.modules[spec.name]
     kosc = result["kosc"]
     assert "independent" not in kosc and result["changes"] == {"first_proposals": 8}
     rows = kosc["render_budgets"]["cnf"]
