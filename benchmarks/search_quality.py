@@ -206,7 +206,7 @@ def amsynth_part(args, budgets) -> dict[str, Any]:
         targets = amsynth_targets(spec, renderer, args.amsynth_targets)
         print("amsynth", file=sys.stderr)
         part = run_searches(spec, renderer, sources, list(targets), spec.sample_rate,
-                            args.max_budget_s, budgets)  # fmt: skip
+                            args.max_budget_s, budgets, args.changes)  # fmt: skip
         for rows in part.values():  # all four metrics of the chosen patches
             natives = rows.pop("natives")
             rows["metrics"] = {}
@@ -287,7 +287,12 @@ def markdown(result: dict[str, Any], budgets) -> str:
                              f"{m['sot']:.4f} | {m['rms_cos']:.3f} |")  # fmt: skip
         rates = ", ".join(f"{w} worker(s): {r:.1f} renders/s ({r / int(w):.1f} per worker)"
                           for w, r in a["renders_per_s"].items())  # fmt: skip
-        lines += ["", f"amsynth renders/s: {rates}.", ""]
+        searched = ", ".join(
+            f"{name} {np.mean(rows['renders']):.0f} in {np.mean(rows['elapsed']):.2f} s"
+            for name, rows in a["search"].items()
+        )
+        lines += ["", f"amsynth renders/s: {rates}. Renders per search, mean: {searched} "
+                  "(rendered and scored in the worker processes).", ""]  # fmt: skip
     lines += targets(result, budgets)
     return "\n".join(lines) + "\n"
 

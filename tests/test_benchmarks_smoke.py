@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +151,15 @@ def test_hostile_load_runs_and_reports(tiny_kosc4, tmp_path) -> None:
     assert (load["matches"], load["replies"], load["lost"], load["misrouted"]) == (4, 4, 0, 0)
     assert load["p50_ms"] > 0 and result["memory_mb"]["peak"] >= result["memory_mb"]["before"] > 0
     assert "| hostile, alone | 90 |" in (out / "hostile_load.md").read_text()
+
+
+def test_oneshot_decoding_mbr_picks_the_sample_nearest_the_others() -> None:
+    module = _load_benchmark("oneshot_decoding")
+    try:
+        samples = np.array([[[0.0, 0.0], [0.1, 0.0], [0.0, 0.2], [3.0, 3.0]]])  # (1, 4, 2)
+        np.testing.assert_array_equal(module.mbr(samples, 2)[0], [0.1, 0.0])
+        np.testing.assert_array_equal(module.mbr(samples, 1)[0], [0.0, 0.0])
+        far = np.array([[[1.0, -1.0], [-1.0, 1.0]]])  # two modes: a sample, never their mean
+        assert module.mbr(far, 2)[0].tolist() in ([1.0, -1.0], [-1.0, 1.0])
+    finally:
+        del sys.modules[module.__name__]

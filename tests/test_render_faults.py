@@ -145,3 +145,21 @@ def test_worker_pool_reports_initializer_errors():
 
 def _die_in_init() -> None:
     raise ValueError("no plugin")
+
+
+def _environ(key: str) -> str | None:
+    return os.environ.get(key)
+
+
+def test_workers_run_single_threaded_blas_and_leave_the_parent_as_it_was(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with WorkerPool(1, timeout_s=30.0) as pool:
+        pool.submit("blas", _environ, "OPENBLAS_NUM_THREADS")
+        pool.submit("mkl", _environ, "MKL_NUM_THREADS")
+        got = {r.key: r.value for r in pool.results()}
+    assert got == {"blas": "1", "mkl": "1"}
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "8" and "MKL_NUM_THREADS" not in os.environ
+    with WorkerPool(1, timeout_s=30.0, env={"OPENBLAS_NUM_THREADS": "3"}) as pool:
+        pool.submit("blas", _environ, "OPENBLAS_NUM_THREADS")
+        assert [r.value for r in pool.results()] == ["3"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from search_fakes import FixedModel
 
 from patchflow.metrics.audio import multiscale_spectral_distance
 from patchflow.metrics.kosc import log_spectral_distance
@@ -39,20 +40,6 @@ def _search(audio, *, renders, seed=0, predictor=None, config=None, cancel=None,
         budget = SearchBudget(seconds=UNLIMITED, renders=renders)
         return list(searcher.run(audio, 44100, budget=budget, seed=seed, cancel=cancel,
                                  top_k=top_k))  # fmt: skip
-
-
-@dataclass
-class FixedModel:
-    """A regression-like stand-in for a Predictor that always answers ``encoded``."""
-
-    encoded: np.ndarray
-    is_flow: bool = False
-
-    def prepare(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
-        return np.asarray(audio, np.float32)[None]
-
-    def encode(self, audio: np.ndarray) -> np.ndarray:
-        return self.encoded[None].astype(np.float32)
 
 
 def test_exact_patch_among_prior_proposals_is_found():
@@ -219,6 +206,18 @@ def test_mss_scorer_is_the_evaluation_metric():
     expected = multiscale_spectral_distance(audio, np.repeat(target[None], 3, axis=0), 22050)
     np.testing.assert_allclose(MssScorer(target, 22050)(audio), expected, atol=1e-3)
     assert MssScorer(target, 22050)(target[None])[0] == 0.0
+
+
+def test_mss_scorer_pickles_as_its_target_features():
+    rng = np.random.default_rng(1)
+    target = rng.standard_normal((2, 22050)).astype(np.float32)
+    audio = rng.standard_normal((2, 2, 22050)).astype(np.float32)
+    scorer = MssScorer(target, 22050)
+    payload = pickle.dumps(scorer)
+    assert len(payload) < 200_000  # the features, not the filterbanks
+    copy = pickle.loads(payload)
+    np.testing.assert_array_equal(copy(audio), scorer(audio))
+    assert repr(copy) == "MssScorer(sample_rate=22050)"
 
 
 def test_search_imports_without_torch_or_scipy():

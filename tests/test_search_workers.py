@@ -6,13 +6,16 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from search_fakes import FixedModel
 
 from patchflow.search import (
+    LsdScorer,
     MssScorer,
     PoolRenderer,
     SearchBudget,
@@ -84,6 +87,18 @@ def test_pool_renders_what_the_synth_renders(pool):
     np.testing.assert_array_equal(batch.audio, KOsc(k=4).render(native))
 
 
+def test_pool_workers_score_what_the_scorer_gives_their_renders(pool):
+    native = SPEC.sample(np.random.default_rng(4), 6)
+    scorer = LsdScorer(_audio(1))
+    scored = pool.score(native, scorer)
+    assert scored.ok.all()
+    np.testing.assert_allclose(scored.scores, scorer(pool.render(native).audio), rtol=1e-12)
+    cancelled = threading.Event()
+    cancelled.set()
+    nothing = pool.score(native, scorer, cancelled)
+    assert not nothing.ok.any() and np.isinf(nothing.scores).all()
+
+
 def test_a_worker_killed_mid_search_is_replaced(pool):
     killed = []
 
@@ -116,9 +131,35 @@ def test_amsynth_search_finds_a_rendered_patch_at_its_note():
         budget = SearchBudget(seconds=math.inf, renders=8)
         steps = list(searcher.run(target, spec.sample_rate, budget=budget))
         again = renderer.render(exact).audio  # after other renders: the same audio
+        scorer = MssScorer(target, spec.sample_rate)
+        in_worker = renderer.score(exact, scorer).scores  # scored in the worker, pickled there
     final = steps[-1]
     assert final.final and final.renders == 8 and final.scorer == "mss"
     assert final.note is not None and final.note.note == 57
     assert final.best.native[spec.note_index] == 57
     assert math.isfinite(final.best.score) and final.best.score < steps[0].best.score + 1e-9
-    assert MssScorer(target, spec.sample_rate)(again)[0] < 0.5
+    assert scorer(again)[0] < 0.5
+    np.testing.assert_allclose(in_worker, scorer(again), atol=1e-3)  # the same patch, re-rendered
+
+
+@pytest.mark.amsynth
+@pytest.mark.needs("amsynth")
+def test_choice_sweep_finds_the_waveform_a_continuous_search_cannot_reach():
+    from patchflow.spec import load_spec
+
+    spec = load_spec("amsynth")
+    j = spec.names.index("osc1_waveform")
+    exact = spec.with_note(spec.snap_fixed(spec.defaults()[None]), 57)
+    exact[0, j] = spec.params[j].choices.index("square / pulse")
+    wrong = exact.copy()
+    wrong[0, j] = spec.params[j].choices.index("sine")
+    with open_renderer(spec, workers=2) as renderer:
+        target = renderer.render(exact).audio[0]
+        model = FixedModel(spec.encode(wrong)[0])
+        config = SearchConfig(proposals=0, population=4, choice_every=1)
+        budget = SearchBudget(seconds=math.inf, renders=40)
+        steps = list(Searcher(spec, renderer, predictor=model, config=config).run(
+            target, spec.sample_rate, budget=budget))  # fmt: skip
+    assert steps[0].best.native[j] == wrong[0, j] and steps[0].best.score > 1.0
+    assert steps[-1].best.native[j] == exact[0, j]
+    assert steps[-1].best.score < 0.5

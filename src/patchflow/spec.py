@@ -194,7 +194,7 @@ class _Layout:
             cat_idx=np.array([j for j, _, _ in cat], dtype=np.int64),
             cat_span=np.array([p.width - 1 if p.width > 1 else np.inf for *_, p in cat]),
             categorical=tuple((j, cols) for j, cols, _ in cat),
-            cat_banned=tuple(_banned_choices(p) for *_, p in cat),
+            cat_banned=tuple(banned_choices(p) for *_, p in cat),
             fixed_idx=np.array(fixed, dtype=np.int64),
             fixed_values=fixed_values,
             fixed_cols=np.array(fixed_cols, dtype=np.int64),
@@ -423,7 +423,7 @@ class SynthSpec:
         return json.dumps(self.to_dict(), indent=2)
 
 
-def _banned_choices(p: Param) -> np.ndarray:
+def banned_choices(p: Param) -> np.ndarray:
     """0 for each choice of a categorical parameter its distribution samples, -inf for the rest."""
     d = p.distribution
     banned = np.zeros(p.width)

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,11 +60,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", help="write the top candidates as a preset bank file (amsynth)")
     parser.add_argument("--plugin", help="plug-in file (default: the synth's install location)")
     parser.add_argument(
-        "--workers", type=int, default=1, help="render processes for plug-in synths (default 1)"
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="render processes for plug-in synths; each renders and scores its candidates "
+        f"(default {default_workers()}: the CPU cores, at most 2)",
     )
     parser.add_argument("--steps", type=int, help="flow solver steps (default: the bundle's)")
     parser.add_argument("--method", choices=["euler", "midpoint", "rk4"], help="ODE method (flow)")
     parser.add_argument("--cfg", type=float, help="guidance scale (flow; default: the bundle's)")
+
+
+def default_workers() -> int:
+    """Render processes a match starts by default: the CPU cores, at most 2."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def read_audio(path: str) -> tuple[np.ndarray, int]:
@@ -299,6 +309,11 @@ class Unrendered:
         n = len(np.atleast_2d(native))
         audio = np.zeros((n, self.channels, self.num_samples), np.float32)
         return RenderBatch(audio, np.zeros(n, bool))
+
+    def score(self, native: np.ndarray, scorer: Any, cancel: Any = None) -> Any:
+        from patchflow.search import ScoreBatch
+
+        return ScoreBatch.of(self.render(native, cancel), scorer)
 
     def close(self) -> None:
         """Nothing to release."""

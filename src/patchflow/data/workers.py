@@ -6,6 +6,11 @@ at a time through a pipe. The parent watches every worker: a task that raises co
 task running longer than ``timeout_s`` has its worker killed and comes back as a ``hang``. Dead
 workers are replaced; the other workers keep running undisturbed (unlike
 :class:`concurrent.futures.ProcessPoolExecutor`, where one dead worker breaks the whole pool).
+
+Workers start with ``env`` in their environment, by default one BLAS/OpenMP thread each
+(:data:`SINGLE_THREADED`): N workers then use N cores. Without it each worker's numpy starts a
+thread per core, and a search's two amsynth workers scoring their renders on a 2-core machine
+rendered 12 patches in 1 s instead of 91 (``patchflow match demo/flute.wav``).
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -25,6 +33,24 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 KINDS = ("ok", "error", "crash", "hang")
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_ENVIRON_LOCK = threading.Lock()  # a worker's environment is set around its start
+
+
+@contextmanager
+def _environment(changes: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``changes`` inside (a spawned child inherits it), then as it was."""
+    with _ENVIRON_LOCK:
+        saved = {key: os.environ.get(key) for key in changes}
+        os.environ.update(changes)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 class WorkerInitError(RuntimeError):
@@ -96,6 +122,7 @@ class WorkerPool:
         timeout_s: Seconds after which a running task counts as hung.
         max_init_deaths: Workers that may die before finishing their start-up in a row before
             :class:`WorkerInitError` is raised.
+        env: Environment variables set in every worker (default :data:`SINGLE_THREADED`).
     """
 
     def __init__(
@@ -105,8 +132,10 @@ class WorkerPool:
         initargs: tuple = (),
         timeout_s: float = 600.0,
         max_init_deaths: int = 3,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self._ctx = multiprocessing.get_context("spawn")
+        self._env = dict(SINGLE_THREADED if env is None else env)
         self._initializer, self._initargs = initializer, initargs
         self.timeout_s = float(timeout_s)
         self._max_init_deaths = max_init_deaths
@@ -125,7 +154,8 @@ class WorkerPool:
         process = self._ctx.Process(
             target=_worker_main, args=(child, self._initializer, self._initargs), daemon=True
         )
-        process.start()
+        with _environment(self._env):
+            process.start()
         child.close()
         return _Worker(process, parent)
 

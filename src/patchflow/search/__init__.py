@@ -13,6 +13,7 @@ from patchflow.search.renderers import (
     PoolRenderer,
     RenderBatch,
     Renderer,
+    ScoreBatch,
     SynthRenderer,
     open_renderer,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "PoolRenderer",
     "RenderBatch",
     "Renderer",
+    "ScoreBatch",
     "Scorer",
     "SearchBudget",
     "SearchConfig",

@@ -47,6 +47,12 @@ class SearchConfig:
         crossover_every: After the race, every this many generations render the best patch with
             one symmetry slot (an oscillator) swapped for a slot of one of the best distinct
             candidates (0: never); a better child restarts CMA-ES around it.
+        choice_every: After the race, every this many generations (and only when the best
+            patch has changed since the last time) render the best patch with each categorical
+            parameter that the search may change set to each of its other choices, one
+            parameter at a time (0: never): CMA-ES keeps a run's categories, and a wrong
+            waveform or filter type is a jump no continuous step makes. A better child restarts
+            CMA-ES around it.
         crossover_pool: How many of the best distinct candidates the crossovers use (the best
             itself included).
         scan_every: After the race, every this many generations render the best patch with one
@@ -84,6 +90,7 @@ class SearchConfig:
     min_improvement: float = 1e-3
     racers: int = 1
     crossover_every: int = 0
+    choice_every: int = 0
     crossover_pool: int = 8
     race_generations: int = 10
     scan_every: int = 0
@@ -112,8 +119,9 @@ class SearchConfig:
         """Settings measured to work for this kind of synth, with ``changes`` applied.
 
         Fast in-process synths with short clips (k-osc: LSD reacts to a 2 Hz error) get many
-        proposals and small CMA-ES steps; plug-ins (a render costs milliseconds) fewer proposals
-        and larger steps (see ``docs/results/search_quality.md``).
+        proposals and small CMA-ES steps; plug-ins (a render costs milliseconds) fewer proposals,
+        larger steps and sweeps of their categorical parameters (see
+        ``docs/results/search_quality.md``).
         """
         if spec.num_samples <= SHORT_CLIP_SAMPLES:
             base = cls(
@@ -133,5 +141,5 @@ class SearchConfig:
                 scan_local=64,
             )
         else:
-            base = cls(proposals=32, batch=8, sigma=0.1, population=12, patience=20)
+            base = cls(proposals=32, batch=8, sigma=0.1, population=12, patience=20, choice_every=5)
         return replace(base, **changes)

@@ -12,7 +12,10 @@ The searcher also tries crossovers between candidates on symmetry slots now and 
 :class:`~patchflow.search.config.SearchConfig`): on k-osc the typical failure is one oscillator
 hundreds of hertz from where it belongs, a move no local step makes; and scans of the
 frequency parameters (a coarse scan over the whole range whose winner a smoothed distance
-picks, then a fine scan around it scored by the real one; see ``Searcher``'s ``scan_step``).
+picks, then a fine scan around it scored by the real one; see ``Searcher``'s ``scan_step``);
+and, on plug-in synths, sweeps of the categorical parameters (waveforms, filter type) around
+the best patch, which CMA-ES leaves as its start candidate had them. A better patch from any of
+these moves restarts CMA-ES around it.
 """
 
 from __future__ import annotations

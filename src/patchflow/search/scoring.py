@@ -11,7 +11,8 @@ without importing scipy.
 
 from __future__ import annotations
 
-from typing import Protocol
+from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -94,8 +95,22 @@ class SmoothLsdScorer:
         return np.sqrt(np.mean(diff**2, axis=-1))
 
 
+@lru_cache(maxsize=4)
+def _mss_setups(sample_rate: int) -> tuple[tuple[int, int, np.ndarray], ...]:
+    """``(n_fft, hop, mel filterbank)`` of each MSS resolution at ``sample_rate``."""
+    setups = []
+    for window_s, hop_s, n_mels in MSS_RESOLUTIONS:
+        n_fft = max(1, round(window_s * sample_rate))
+        hop = max(1, round(hop_s * sample_rate))
+        setups.append((n_fft, hop, mel_filterbank(sample_rate, n_fft, n_mels).astype(np.float32)))
+    return tuple(setups)
+
+
 class MssScorer:
     """Multi-scale log-mel L1 distance in dB (each item relative to its own max, 80 dB floor).
+
+    Pickles as the target's features only (render workers score their own renders: the
+    filterbanks are rebuilt, once per process and rate).
 
     Args:
         target: The target ``(C, T)`` at the renderer's rate and length.
@@ -105,13 +120,21 @@ class MssScorer:
     name = "mss"
 
     def __init__(self, target: np.ndarray, sample_rate: int) -> None:
-        self._setups = []
+        self.sample_rate = int(sample_rate)
         target = np.asarray(target, np.float32)[None]
-        for window_s, hop_s, n_mels in MSS_RESOLUTIONS:
-            n_fft = max(1, round(window_s * sample_rate))
-            hop = max(1, round(hop_s * sample_rate))
-            fbank = mel_filterbank(sample_rate, n_fft, n_mels).astype(np.float32)
-            self._setups.append((n_fft, hop, fbank, self._log_mel(target, n_fft, hop, fbank)))
+        self._setups = [(n_fft, hop, fb, self._log_mel(target, n_fft, hop, fb))
+                        for n_fft, hop, fb in _mss_setups(self.sample_rate)]  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"MssScorer(sample_rate={self.sample_rate})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"sample_rate": self.sample_rate, "targets": [t for *_, t in self._setups]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.sample_rate = state["sample_rate"]
+        setups = _mss_setups(self.sample_rate)
+        self._setups = [(*setup, t) for setup, t in zip(setups, state["targets"], strict=True)]
 
     @staticmethod
     def _log_mel(audio: np.ndarray, n_fft: int, hop: int, fbank: np.ndarray) -> np.ndarray:

@@ -12,6 +12,10 @@ caller's ``cancel`` event is set, or nothing is left to try. Budget and cancella
 between batches (at most one proposal batch or one CMA-ES generation runs after ``cancel``; a
 plug-in pool stops handing out renders at once). For a given seed and render budget (and a time
 budget that does not run out first) the search renders the same patches in the same order.
+
+Renders are scored where they are made (:meth:`Renderer.score`): a plug-in pool's workers render
+and score in parallel and send back one number per candidate; only scans, whose coarse winner
+a second distance picks, bring the audio back.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ from patchflow.search.config import SearchConfig
 from patchflow.search.notes import finalize, place_target_note
 from patchflow.search.proposals import Proposer
 from patchflow.search.refine import CmaRun, Restarts, search_columns
-from patchflow.search.renderers import Renderer
+from patchflow.search.renderers import Renderer, ScoreBatch
 from patchflow.search.results import Candidate, Improvement, SearchBudget
 from patchflow.search.scoring import guide_for, scorer_for
-from patchflow.spec import SynthSpec
+from patchflow.spec import SynthSpec, banned_choices
 
 if TYPE_CHECKING:
     from patchflow.inference import Predictor
@@ -159,6 +163,7 @@ class _Run:
         self.proposed: list[int] = []  # archive rows of proposals (restart points)
         self.generations = 0  # CMA-ES generations rendered
         self.proposals_due = 0  # generation at which the next pending batch is rendered
+        self.chosen_for = -1  # archive row of the best patch the last choice sweep started from
 
     # ---- bookkeeping ------------------------------------------------------------------------
 
@@ -234,16 +239,13 @@ class _Run:
         (``guided``: the guide's scores too, in ``guide_scores``)."""
         start = self.clock()
         native = finalize(self.spec, encoded, self.placement)
-        batch = self.renderer.render(native, self.cancel)
-        scores = np.full(len(native), math.inf)
-        if guided:
-            self.guide_scores = np.full(len(native), math.inf)
-        if batch.ok.any():
-            scores[batch.ok] = self.scorer(batch.audio[batch.ok])
-            if guided and self.guide is not None:
-                self.guide_scores[batch.ok] = self.guide(batch.audio[batch.ok])
-            elif guided:
-                self.guide_scores = scores.copy()
+        if guided:  # the audio comes back: the guide scores it too
+            batch = self.renderer.render(native, self.cancel)
+            scores = ScoreBatch.of(batch, self.scorer).scores
+            guided_by = None if self.guide is None else ScoreBatch.of(batch, self.guide)
+            self.guide_scores = scores.copy() if guided_by is None else guided_by.scores
+        else:  # scored where it was rendered (a pool's workers)
+            scores = self.renderer.score(native, self.scorer, self.cancel).scores
         self.renders += len(native)
         before = self.best_score
         for row, score in zip(native, scores, strict=True):
@@ -364,15 +366,16 @@ class _Run:
             if every and len(scan_columns) and generation % every == 0:
                 column = scan_columns[(generation // every) % len(scan_columns)]
                 if (yield from self.scan_step(int(column), generation // every)):
-                    run = None  # refine around the new best from scratch
+                    run = restarts.run_from(self.best_encoded(), self.best_score)
             every = self.config.crossover_every
             if every and generation and generation % every == 0:
-                children = self.crossovers()
-                if len(children) and not self.stopped(len(children)):
-                    _, improved = self.evaluate(children)
-                    if improved:  # a slot moved: refine around the new best from scratch
-                        run = None
-                        yield self.improvement()
+                if (yield from self.try_children(self.crossovers())):  # a slot moved
+                    run = restarts.run_from(self.best_encoded(), self.best_score)
+            every = self.config.choice_every
+            if every and generation % every == 0 and self.best_index != self.chosen_for:
+                self.chosen_for = self.best_index
+                if (yield from self.try_children(self.choice_children())):  # a category changed
+                    run = restarts.run_from(self.best_encoded(), self.best_score)
             if run is None or run.done(self.config.patience):
                 run = restarts.next_run(self.best_encoded(), self.restart_points(), self.best_score)
             self.stage = "refine"
@@ -431,6 +434,35 @@ class _Run:
             children[np.ix_(redraw, others)] = drawn[np.ix_(redraw, others)]
         children[:, column] = -1.0 + 2.0 * (np.arange(c.scan_points) + offset) / c.scan_points
         return np.concatenate([children, best]).astype(np.float32)
+
+    def try_children(self, children: np.ndarray) -> Generator[Improvement, None, bool]:
+        """Render and score encoded ``children`` ``(M, D)`` if the budget allows; returns
+        whether one is the new best (and yields it then)."""
+        if len(children) == 0 or self.stopped(len(children)):
+            return False
+        self.stage = "refine"
+        _, improved = self.evaluate(children)
+        if improved:
+            yield self.improvement()
+        return improved
+
+    def choice_children(self) -> np.ndarray:
+        """The best patch with one searchable categorical parameter set to another of the
+        choices the spec samples, for every such parameter and choice ``(M, D)``."""
+        best = self.natives[self.best_index]
+        fixed = set(self.spec.fixed_indices)
+        children = []
+        for j, p in enumerate(self.spec.params):
+            if p.kind != "categorical" or j in fixed:
+                continue
+            for choice in np.flatnonzero(np.isfinite(banned_choices(p))):
+                if choice != round(best[j]):
+                    child = best.copy()
+                    child[j] = choice
+                    children.append(child)
+        if not children:
+            return np.zeros((0, self.spec.dim), np.float32)
+        return self.spec.encode(np.stack(children)).astype(np.float32)
 
     def crossovers(self) -> np.ndarray:
         """The best patch with one symmetry slot (an oscillator) replaced by a slot of one of the
