@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         key, sep, value = pair.partition("=")
         if not sep:
             raise SystemExit(f"--set wants FIELD=VALUE, got {pair!r}")
-        changes[key] = json.loads(value)
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"--set {key}: {value!r} is not a JSON value") from None
     counts = [int(c) for c in args.renders.split(",")]
     spec = load_spec("amsynth")
     model = args.model or {"cnf": "amsynth", "regression": "amsynth-regression"}.get(args.source)
