@@ -10,7 +10,7 @@ workers are replaced; the other workers keep running undisturbed (unlike
 Workers start with ``env`` in their environment, by default one BLAS/OpenMP thread each
 (:data:`SINGLE_THREADED`): N workers then use N cores. Without it each worker's numpy starts a
 thread per core, and a search's two amsynth workers scoring their renders on a 2-core machine
-rendered 12 patches in 1 s instead of 91 (``patchflow match demo/flute.wav``).
+spent their time contending for the cores instead of rendering.
 """
 
 from __future__ import annotations
