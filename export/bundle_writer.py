@@ -36,6 +36,7 @@ from patchflow.export.macros import macro_directions
 from patchflow.export.onnx_export import export_graph
 from patchflow.features import FeatureExtractor
 from patchflow.nn.models import FlowModel, Model, RegressionModel
+from patchflow.train.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,19 @@ class TrainingRecord:
     weights: str = "raw"  # ema: the run's averaged weights; raw: the optimiser's
 
 
+def _encoder_source(config: TrainConfig | None) -> dict[str, Any] | None:
+    """Where a warm-started run's encoder came from, with that run's commands."""
+    from patchflow.train import provenance
+
+    if config is None or not config.init_encoder:
+        return None
+    source = Path(config.init_encoder)
+    run_dir = source if source.is_dir() else source.parent
+    commands = provenance.read(run_dir).get("commands", []) if run_dir.is_dir() else []
+    frozen = config.freeze_encoder_steps
+    return {"run": config.init_encoder, "frozen_steps": frozen, "commands": commands}
+
+
 def _note_entry(model: Model) -> dict[str, Any]:
     """The card's ``note_conditioning`` entry, only for note-conditioned models (so the cards of
     the others stay as they were)."""
@@ -171,6 +185,7 @@ def build_card(model: Any, stats: Any, options: ExportOptions, name: str,
             "steps": int(record.step),
             "weights": record.weights,
             "config": to_dict(record.config) if record.config is not None else None,
+            "encoder_from": _encoder_source(record.config),
         },
         "data_recipe": options.data_recipe or prov.get("data_recipe"),
         "metrics": {"validation": dict(record.val_metrics or {}), **(options.metrics or {})},

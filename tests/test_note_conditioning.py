@@ -473,3 +473,76 @@ def test_evaluation_predicts_full_spec_patches_at_the_dataset_notes(
         np.testing.assert_array_equal(TOY_SPEC.decode(predictions.encoded)[:, NOTE], notes)
     unknown = predict_bundle(load_bundle(noted_runs[preset], prefer_gpu=False), audio[:4])
     assert np.all(TOY_SPEC.decode(unknown.encoded)[:, NOTE] == 60)
+
+
+# ------------------------------------------------------------------------------ warm start
+
+
+def _encoder_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    prefixes = ("encoder.", "note_embed.")
+    return {k: v.clone() for k, v in model.state_dict().items() if k.startswith(prefixes)}
+
+
+def test_cnf_encoder_starts_from_a_regression_run_and_stays_frozen_for_n_steps(
+    noted_runs: dict[str, Path], toy_data: Path, tmp_path: Path
+) -> None:
+    source = noted_runs["ast-regression-run"]
+    wanted = _encoder_weights(load_checkpoint(source).model)  # its EMA weights
+    config = dataclasses.replace(
+        _noted("ast-cnf-mlp", steps=2), init_encoder=str(source), freeze_encoder_steps=2
+    )
+    train(config, data=str(toy_data), run_dir=tmp_path / "a", progress=False, tensorboard=False)
+    after = read_checkpoint(tmp_path / "a" / "last.pt")["model"]
+    layers = after["encoder.queries"].shape[1]  # one query token per field layer ...
+    assert layers == config.model.vector_field.depth and wanted["encoder.queries"].shape[1] == 1
+    for key, value in wanted.items():
+        if key == "encoder.queries":  # ... each a copy of the regression's one token
+            value = value.expand(-1, layers, -1)
+        elif key == "encoder.pos_embed":
+            value = torch.cat([value[:, :1].expand(-1, layers, -1), value[:, 1:]], dim=1)
+        if key.startswith("encoder."):  # frozen: exactly the regression's
+            torch.testing.assert_close(after[key], value, rtol=0, atol=0)
+    provenance.record(tmp_path / "a", ["train", "--init-encoder", str(source)], str(toy_data), 999)
+    bundle = export_run(tmp_path / "a", tmp_path / "bundle", ExportOptions(macros=0))
+    card = json.loads((bundle / "card.json").read_text())["training"]
+    assert card["encoder_from"]["run"] == str(source) and card["encoder_from"]["frozen_steps"] == 2
+    assert "--preset ast-regression" in card["encoder_from"]["commands"][-1]
+    fresh = build_model(config.model, TOY_SPEC, TOY_FEATURES)
+    assert any(not torch.equal(after[k], v) for k, v in fresh.state_dict().items()
+               if k.startswith("field."))  # fmt: skip
+    # unfrozen after step N: two more steps move the encoder; resuming needs no source run
+    moved = shutil.copytree(source, tmp_path / "gone")
+    longer = dataclasses.replace(config, steps=4, init_encoder=str(moved))
+    train(longer, data=str(toy_data), run_dir=tmp_path / "b", progress=False, tensorboard=False,
+          time_limit_s=0.0)  # fmt: skip
+    shutil.rmtree(moved)
+    train(longer, data=str(toy_data), run_dir=tmp_path / "b", progress=False, tensorboard=False)
+    end = read_checkpoint(tmp_path / "b" / "last.pt")
+    assert end["step"] == 4
+    assert any(not torch.equal(end["model"][k], wanted[k]) for k in wanted
+               if k.startswith("encoder."))  # fmt: skip
+
+
+def test_warm_start_refuses_an_encoder_of_another_shape_or_other_features(
+    noted_runs: dict[str, Path], toy_data: Path, tmp_path: Path
+) -> None:
+    from patchflow.train.checkpoint import CheckpointError
+    from patchflow.train.warm_start import warm_start_encoder
+
+    source = noted_runs["ast-regression-run"]
+    config = _noted("ast-cnf-mlp")
+    stats = load_checkpoint(source).stats
+    wider = dataclasses.replace(config.model.encoder, d_model=24, d_ff=48)
+    model = build_model(dataclasses.replace(config.model, encoder=wider), TOY_SPEC, TOY_FEATURES)
+    with pytest.raises(CheckpointError, match="another shape"):
+        warm_start_encoder(model, source, TOY_FEATURES, stats)
+    model = build_model(config.model, TOY_SPEC, TOY_FEATURES)
+    other = FeatureStats(stats.mean + 1.0, stats.std)
+    with pytest.raises(CheckpointError, match="other statistics"):
+        warm_start_encoder(model, source, TOY_FEATURES, other)
+    with pytest.raises(CheckpointError, match="other features"):
+        warm_start_encoder(model, source, dataclasses.replace(TOY_FEATURES, n_mels=16), stats)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        warm_start_encoder(model, tmp_path / "nothing.pt", TOY_FEATURES, stats)
+    with pytest.raises(ValueError, match="needs init_encoder"):
+        dataclasses.replace(config, freeze_encoder_steps=3)

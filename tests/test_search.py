@@ -24,6 +24,7 @@ from patchflow.search import (
 )
 from patchflow.search.notes import finalize
 from patchflow.search.proposals import PROPOSAL_STREAM
+from patchflow.search.scoring import ranker_for
 from patchflow.synths.kosc import KOsc, kosc_spec
 
 SPEC = kosc_spec(4)
@@ -206,18 +207,36 @@ def test_mss_scorer_is_the_evaluation_metric():
     expected = multiscale_spectral_distance(audio, np.repeat(target[None], 3, axis=0), 22050)
     np.testing.assert_allclose(MssScorer(target, 22050)(audio), expected, atol=1e-3)
     assert MssScorer(target, 22050)(target[None])[0] == 0.0
+    # the mix's distance: the metric on the channels' means, blind to a swap of the channels
+    mix = MssScorer(target, 22050, mix=True)
+    mono = multiscale_spectral_distance(
+        audio.mean(axis=1, keepdims=True), np.repeat(target.mean(axis=0)[None, None], 3, axis=0),
+        22050,
+    )  # fmt: skip
+    np.testing.assert_allclose(mix(audio), mono, atol=1e-3)
+    assert mix.name == "mss-mix" and mix(target[None, ::-1])[0] == 0.0
+    assert MssScorer(target, 22050)(target[None, ::-1])[0] > 1.0
 
 
-def test_mss_scorer_pickles_as_its_target_features():
+@pytest.mark.parametrize("mix", [False, True])
+def test_mss_scorer_pickles_as_its_target_features(mix: bool) -> None:
     rng = np.random.default_rng(1)
     target = rng.standard_normal((2, 22050)).astype(np.float32)
     audio = rng.standard_normal((2, 2, 22050)).astype(np.float32)
-    scorer = MssScorer(target, 22050)
+    scorer = MssScorer(target, 22050, mix=mix)
     payload = pickle.dumps(scorer)
-    assert len(payload) < 200_000  # the features, not the filterbanks
+    assert len(payload) < (110_000 if mix else 200_000)  # the features, not the filterbanks
     copy = pickle.loads(payload)
     np.testing.assert_array_equal(copy(audio), scorer(audio))
-    assert repr(copy) == "MssScorer(sample_rate=22050)"
+    assert repr(copy) == f"MssScorer(sample_rate=22050, mix={mix})" and copy.name == scorer.name
+
+
+def test_ranker_is_the_mix_distance_for_long_multichannel_targets_only() -> None:
+    stereo = np.zeros((2, 22050), np.float32)
+    ranker = ranker_for(stereo, 22050)
+    assert isinstance(ranker, MssScorer) and ranker.mix
+    assert ranker_for(stereo[:1], 22050) is None  # mono: the mix is the real distance
+    assert ranker_for(np.zeros((2, 1024), np.float32), 16000) is None  # k-osc clips: LSD
 
 
 def test_search_imports_without_torch_or_scipy():

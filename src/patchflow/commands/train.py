@@ -45,6 +45,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--note-conditioning)",
     )
     parser.add_argument(
+        "--init-encoder",
+        metavar="RUN",
+        help="start the encoder (and note embedding) from this run directory or checkpoint "
+        "(same features; e.g. a regression run for a CNF)",
+    )
+    parser.add_argument(
+        "--freeze-encoder-steps",
+        type=int,
+        metavar="N",
+        help="with --init-encoder: keep that encoder fixed for the first N steps",
+    )
+    parser.add_argument(
         "--time-limit-min",
         type=float,
         help="stop after this many minutes (validating and saving first); rerun to continue",
@@ -84,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             coupling=args.coupling,
             seed=args.seed,
             num_threads=args.threads,
+            init_encoder=args.init_encoder,
+            freeze_encoder_steps=args.freeze_encoder_steps,
         )
         provenance.record(args.out, args.argv, args.data, config.seed)
         result = train(

@@ -71,6 +71,10 @@ class SearchConfig:
             units) of the coarse winner's (0: none): on k-osc LSD rises by about 3 dB for a 1 Hz
             error, so frequencies must be placed to a fraction of a hertz.
         scan_local_width: Half-width of the fine scan in the encoded [-1, 1] space.
+        rank_by_mix: Rank a multi-channel target's candidates by the MSS of the channels' mix
+            (:func:`~patchflow.search.scoring.ranker_for`: half the FFTs) and render each new
+            best again to score it with the real distance, which is what is reported; ``False``:
+            rank by the real distance.
     """
 
     proposals: int = 32
@@ -99,6 +103,7 @@ class SearchConfig:
     scan_redraw: float = 0.5
     scan_local: int = 0
     scan_local_width: float = 0.01
+    rank_by_mix: bool = True
 
     def __post_init__(self) -> None:
         if self.proposals < 0 or self.batch < 1:

@@ -16,6 +16,12 @@ budget that does not run out first) the search renders the same patches in the s
 Renders are scored where they are made (:meth:`Renderer.score`): a plug-in pool's workers render
 and score in parallel and send back one number per candidate; only scans, whose coarse winner
 a second distance picks, bring the audio back.
+
+Ranking and reporting: where :func:`~patchflow.search.scoring.ranker_for` gives a cheaper distance
+(the MSS of a stereo target's mix), candidates are ranked by it (refinement, restarts, sweeps
+work on the best by rank) and each new best by rank is rendered once more and scored with the
+real distance. The search answers with the best patch by the real distance among those, and
+reports that distance; without a ranker both are the real distance.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from patchflow.search.proposals import Proposer
 from patchflow.search.refine import CmaRun, Restarts, search_columns
 from patchflow.search.renderers import Renderer, ScoreBatch
 from patchflow.search.results import Candidate, Improvement, SearchBudget
-from patchflow.search.scoring import guide_for, scorer_for
+from patchflow.search.scoring import guide_for, ranker_for, scorer_for
 from patchflow.spec import SynthSpec, banned_choices
 
 if TYPE_CHECKING:
@@ -148,14 +154,18 @@ class _Run:
             self.spec, self.target, r.sample_rate
         )
         self.scorer = scorer_for(self.target, r.sample_rate)
+        self.ranker = ranker_for(self.target, r.sample_rate) if self.config.rank_by_mix else None
         self.guide = guide_for(self.target)
         self.guide_scores = np.zeros(0)  # the guide's scores of the last evaluate(guided=True)
         note = conditioning_note(self.placement)  # told to note-conditioned bundles
         self.proposer = Proposer.for_target(self.spec, searcher.predictor, model_audio,
                                             self.config, note)  # fmt: skip
         self.natives: list[np.ndarray] = []
-        self.scores: list[float] = []
-        self.best_index = -1
+        self.scores: list[float] = []  # ranking distance (the ranker's, else the scorer's)
+        self.reported: list[float] = []  # the scorer's distance (nan: not scored by it)
+        self.best_index = -1  # best row by rank: where refinement works
+        self.report_index = -1  # best row by the scorer: the answer
+        self.yielded = -1  # report_index of the last improvement yielded
         self.renders = 0
         self.stage = "model"
         self.render_s = 0.0  # seconds per render in the last batch (no batch starts that can't end)
@@ -194,7 +204,10 @@ class _Run:
         )
 
     def improvement(self, final: bool = False) -> Improvement:
-        best = self.candidate(self.natives[self.best_index], self.best_score)
+        candidates = self.answers() if final else ()
+        self.yielded = self.report_index
+        row = self.report_index
+        best = self.candidate(self.natives[row], self.reported[row])
         return Improvement(
             best=best,
             renders=self.renders,
@@ -202,19 +215,52 @@ class _Run:
             stage=self.stage,
             final=final,
             note=self.placement,
-            candidates=self.top_candidates() if final else (),
+            candidates=candidates,
             scorer=self.scorer.name,
         )
+
+    def reports(self) -> Iterator[Improvement]:
+        """The answer, if it is better than the last one yielded."""
+        if self.report_index >= 0 and self.report_index != self.yielded:
+            yield self.improvement()
+
+    def answers(self) -> tuple[Candidate, ...]:
+        """The top ``top_k`` distinct patches by the scorer, among those it scored; the top ones
+        by rank that it has not scored are rendered again for it first (in one batch, as far as
+        a render budget allows)."""
+        todo = [i for i in self.top_rows(self.top_k) if math.isnan(self.reported[i])]
+        left = self.budget.renders_left(self.renders)
+        todo = todo if left is None else todo[:left]
+        if todo and not self.cancel.is_set():
+            natives = np.stack([self.natives[i] for i in todo])
+            again = self.renderer.score(natives, self.scorer, self.cancel).scores
+            self.renders += len(todo)
+            for i, score in zip(todo, again, strict=True):
+                self.reported[i] = float(score)
+                if score < self.reported[self.report_index]:
+                    self.report_index = i
+        scored = [i for i, r in enumerate(self.reported) if not math.isnan(r)]
+        rows = self.top_rows(rows=scored, by_report=True)
+        return tuple(self.candidate(self.natives[i], self.reported[i]) for i in rows)
 
     def top_candidates(
         self, k: int | None = None, rows: list[int] | None = None
     ) -> tuple[Candidate, ...]:
-        """The best ``k`` (default ``top_k``) distinct patches, best first, of archive ``rows``
-        (ascending; default: all)."""
+        """The best ``k`` (default ``top_k``) distinct patches by rank, best first, of archive
+        ``rows`` (ascending; default: all)."""
+        return tuple(
+            self.candidate(self.natives[i], self.scores[i]) for i in self.top_rows(k, rows)
+        )
+
+    def top_rows(
+        self, k: int | None = None, rows: list[int] | None = None, by_report: bool = False
+    ) -> list[int]:
+        """Archive rows of the best ``k`` (default ``top_k``) distinct patches, best first, of
+        ``rows`` (ascending; default: all), by rank (``by_report``: by the scorer's distance)."""
         k = self.top_k if k is None else k
         if k < 1:
-            return ()
-        scores = np.asarray(self.scores)
+            return []
+        scores = np.asarray(self.reported if by_report else self.scores)
         if rows is None:
             order = np.argsort(scores, kind="stable")
         else:
@@ -232,30 +278,51 @@ class _Run:
                         break
             if len(chosen) == k:
                 break
-        return tuple(self.candidate(self.natives[i], self.scores[i]) for i in chosen)
+        return chosen
 
     def evaluate(self, encoded: np.ndarray, guided: bool = False) -> tuple[np.ndarray, bool]:
         """Render and score encoded patches ``(N, D)``; returns scores and whether one is best
         (``guided``: the guide's scores too, in ``guide_scores``)."""
         start = self.clock()
         native = finalize(self.spec, encoded, self.placement)
+        ranker = self.ranker or self.scorer
         if guided:  # the audio comes back: the guide scores it too
             batch = self.renderer.render(native, self.cancel)
-            scores = ScoreBatch.of(batch, self.scorer).scores
+            scores = ScoreBatch.of(batch, ranker).scores
             guided_by = None if self.guide is None else ScoreBatch.of(batch, self.guide)
             self.guide_scores = scores.copy() if guided_by is None else guided_by.scores
         else:  # scored where it was rendered (a pool's workers)
-            scores = self.renderer.score(native, self.scorer, self.cancel).scores
+            scores = self.renderer.score(native, ranker, self.cancel).scores
         self.renders += len(native)
         before = self.best_score
         for row, score in zip(native, scores, strict=True):
             if math.isfinite(score):
-                self.natives.append(row)
-                self.scores.append(float(score))
+                self.keep(row, float(score), math.nan if self.ranker else float(score))
                 if score < self.best_score:
                     self.best_index = len(self.scores) - 1
+        improved = self.best_score < before
+        if improved:
+            self.confirm(self.best_index)
         self.render_s = (self.clock() - start) / max(1, len(native))
-        return scores, self.best_score < before
+        return scores, improved
+
+    def keep(self, native: np.ndarray, score: float, reported: float) -> None:
+        """Add a patch to the archive."""
+        self.natives.append(native)
+        self.scores.append(score)
+        self.reported.append(reported)
+
+    def confirm(self, row: int) -> None:
+        """Score archive ``row``, the new best by rank, with the scorer (rendering it again when
+        it was ranked by the ranker and a render is left); it becomes the answer if better."""
+        left = self.budget.renders_left(self.renders)
+        if self.ranker is not None and (left is None or left > 0) and not self.cancel.is_set():
+            again = self.renderer.score(self.natives[row][None], self.scorer, self.cancel)
+            self.reported[row] = float(again.scores[0])
+            self.renders += 1
+        answer = self.reported[self.report_index] if self.report_index >= 0 else math.inf
+        if self.reported[row] < answer:
+            self.report_index = row
 
     # ---- stages -----------------------------------------------------------------------------
 
@@ -266,14 +333,10 @@ class _Run:
             self.evaluate(first)
             self.proposed.extend(range(len(self.scores)))  # a restart point too
         else:  # answer at once; the one-shot is scored with the first proposals
-            self.natives.append(finalize(self.spec, first, self.placement)[0])
-            self.scores.append(math.inf)
-            self.best_index = 0
+            self.keep_unscored(first)
             deferred = first
-        if self.best_index < 0:  # the one-shot render failed: keep it, unscored
-            self.natives.append(finalize(self.spec, first, self.placement)[0])
-            self.scores.append(math.inf)
-            self.best_index = len(self.scores) - 1
+        if self.report_index < 0:  # the one-shot render failed: keep it, unscored
+            self.keep_unscored(first)
         yield self.improvement()
         if not self.budget.one_shot:
             yield from self.proposals(deferred)
@@ -292,9 +355,9 @@ class _Run:
             chunks = _with_first(chunks, mix)
         if deferred is not None:  # the unscored one-shot answer goes first
             chunks = itertools.chain([deferred], chunks)
-            self.natives.pop(0)
-            self.scores.pop(0)
-            self.best_index = -1
+            for column in (self.natives, self.scores, self.reported):
+                column.pop(0)
+            self.best_index = self.report_index = -1
         chunks = iter(chunks)
         if lazy:
             self.pending = chunks
@@ -304,10 +367,13 @@ class _Run:
                 break
             self.stage = "proposals"
             yield from self.render_proposals(chunk)
-        if self.best_index < 0 and deferred is not None:  # nothing rendered: keep it unscored
-            self.natives.append(finalize(self.spec, deferred, self.placement)[0])
-            self.scores.append(math.inf)
-            self.best_index = len(self.scores) - 1
+        if self.report_index < 0 and deferred is not None:  # nothing scored: keep it unscored
+            self.keep_unscored(deferred)
+
+    def keep_unscored(self, encoded: np.ndarray) -> None:
+        """Keep the one-shot answer ``(1, D)`` unscored (infinite distance) as the answer."""
+        self.keep(finalize(self.spec, encoded, self.placement)[0], math.inf, math.inf)
+        self.best_index = self.report_index = len(self.scores) - 1
 
     def render_proposals(self, chunk: np.ndarray) -> Generator[Improvement, None, bool]:
         """Render and score proposals, keep them as restart points; returns whether one is the
@@ -315,8 +381,7 @@ class _Run:
         start = len(self.scores)
         _, improved = self.evaluate(chunk)
         self.proposed.extend(range(start, len(self.scores)))
-        if improved:
-            yield self.improvement()
+        yield from self.reports()
         return improved
 
     def more_proposals(self) -> Generator[Improvement, None, bool]:
@@ -379,12 +444,11 @@ class _Run:
             if run is None or run.done(self.config.patience):
                 run = restarts.next_run(self.best_encoded(), self.restart_points(), self.best_score)
             self.stage = "refine"
-            scores, improved = self.evaluate(run.ask())
+            scores, _ = self.evaluate(run.ask())
             run.tell(scores, self.config.min_improvement)
             self.generations += 1
             generation += 1
-            if improved:
-                yield self.improvement()
+            yield from self.reports()
 
     def scan_columns(self, columns: np.ndarray) -> np.ndarray:
         """The searched columns of parameters measured in the config's ``scan_units``."""
@@ -410,8 +474,7 @@ class _Run:
             if not self.stopped(len(fine)):
                 _, better = self.evaluate(fine)
                 improved = improved or better
-        if improved:
-            yield self.improvement()
+        yield from self.reports()
         return improved
 
     def scan(self, column: int, count: int) -> np.ndarray:
@@ -442,8 +505,7 @@ class _Run:
             return False
         self.stage = "refine"
         _, improved = self.evaluate(children)
-        if improved:
-            yield self.improvement()
+        yield from self.reports()
         return improved
 
     def choice_children(self) -> np.ndarray:
@@ -494,11 +556,10 @@ class _Run:
                 if self.stopped(restarts.population):
                     return None
                 self.stage = "refine"
-                scores, improved = self.evaluate(run.ask())
+                scores, _ = self.evaluate(run.ask())
                 run.tell(scores, c.min_improvement)
                 self.generations += 1
-                if improved:
-                    yield self.improvement()
+                yield from self.reports()
             generation += 1
             if (yield from self.more_proposals()):
                 worst = max(range(len(runs)), key=lambda i: runs[i].best)

@@ -61,6 +61,10 @@ class TrainConfig:
     checkpoint_every: int = 1000  # last.pt also every this many steps
     checkpoint_minutes: float = 5.0  # ... and at least this often
     ema_decay: float = 0.999  # EMA of the weights, validated and shipped (0: no EMA)
+    init_encoder: str = (
+        ""  # checkpoint or run dir whose encoder (and note embedding) start this run
+    )
+    freeze_encoder_steps: int = 0  # keep that encoder fixed for the first N steps
 
     def __post_init__(self) -> None:
         if self.coupling not in COUPLINGS:
@@ -72,6 +76,10 @@ class TrainConfig:
         for name in ("steps", "batch_size", "log_every", "checkpoint_every", "num_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.freeze_encoder_steps < 0:
+            raise ValueError(f"freeze_encoder_steps must be >= 0, got {self.freeze_encoder_steps}")
+        if self.freeze_encoder_steps and not self.init_encoder:
+            raise ValueError("freeze_encoder_steps needs init_encoder (a trained encoder to keep)")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.val.every < 1 or self.val.batches < 1 or self.val.batch_size < 1:

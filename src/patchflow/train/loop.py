@@ -29,6 +29,7 @@ from patchflow.train.config import OptimConfig, TrainConfig
 from patchflow.train.data import DataBatch, DataSource, Prefetcher, open_source
 from patchflow.train.ema import EmaWeights
 from patchflow.train.objective import StepLoss, make_objective
+from patchflow.train.warm_start import set_encoder_trainable, warm_start_encoder
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,14 @@ def _check_resume(config: TrainConfig, data: str, payload: dict[str, Any], run_d
 class Trainer:
     """One run's model, optimiser, data and logs; :func:`train` drives it step by step."""
 
-    def __init__(self, config: TrainConfig, data: str, run_dir: Path, device: torch.device) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: str,
+        run_dir: Path,
+        device: torch.device,
+        resuming: bool = False,
+    ) -> None:
         self.config, self.data, self.run_dir, self.device = config, data, run_dir, device
         self.source = open_source(
             data,
@@ -202,6 +210,11 @@ class Trainer:
         )
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, self.source.spec, self.source.feature_config)
+        if config.init_encoder and not resuming:  # a resumed run has its own weights
+            copied = warm_start_encoder(
+                self.model, config.init_encoder, self.source.feature_config, self.source.stats
+            )
+            log.info("encoder started from %s (%d tensors)", config.init_encoder, len(copied))
         self.model.to(device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
@@ -245,6 +258,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(config.optim, step, config.steps)
         self.model.train()
+        if config.freeze_encoder_steps:
+            set_encoder_trainable(self.model, step >= config.freeze_encoder_steps)
         gen = step_generator(config.seed, step)
         out = self.objective(self.model, params, features, gen, note)
         self.optimizer.zero_grad(set_to_none=True)
@@ -332,7 +347,7 @@ def train(
     resume = read_checkpoint(run_dir / LAST) if (run_dir / LAST).exists() else None
     if resume is not None:
         _check_resume(config, data, resume, run_dir)
-    trainer = Trainer(config, data, run_dir, resolve_device(device))
+    trainer = Trainer(config, data, run_dir, resolve_device(device), resuming=resume is not None)
     if resume is not None:
         trainer.load(resume)
         log.info("resuming %s from step %d", run_dir, trainer.step)
