@@ -24,7 +24,10 @@ from patchflow.search import (
 )
 from patchflow.search.notes import finalize
 from patchflow.search.proposals import PROPOSAL_STREAM
+from patchflow.search.renderers import SynthRenderer
 from patchflow.search.scoring import ranker_for
+from patchflow.search.searcher import prepare_target
+from patchflow.spec import spec_from_dict
 from patchflow.synths.kosc import KOsc, kosc_spec
 
 SPEC = kosc_spec(4)
@@ -250,3 +253,57 @@ def test_search_imports_without_torch_or_scipy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+class _StereoTones:
+    """A toy stereo synth for long clips: a left tone and a right tone, each at its own pitch."""
+
+    spec = spec_from_dict(
+        {
+            "format": "patchflow-spec",
+            "format_version": 1,
+            "synth": "stereo-tones",
+            "version": 1,
+            "render": {"sample_rate": 8000, "channels": 2, "duration_s": 0.75},
+            "params": [
+                {"name": "left_hz", "kind": "continuous", "min": 200, "max": 800, "unit": "Hz"},
+                {"name": "right_hz", "kind": "continuous", "min": 200, "max": 800, "unit": "Hz"},
+            ],
+        }
+    )
+    sample_rate, channels, num_samples = 8000, 2, 6000
+
+    def render(self, native: np.ndarray, notes: object = None) -> np.ndarray:
+        t = np.arange(self.num_samples) / self.sample_rate
+        phase = 2 * np.pi * np.asarray(native, np.float64)[:, :, None] * t  # (N, 2, T)
+        return (0.3 * np.sin(phase) * np.exp(-2 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("rank_by_mix", [True, False])
+def test_a_stereo_search_reports_the_two_channel_distance_of_its_answers(rank_by_mix: bool):
+    synth = _StereoTones()
+    target = synth.render(np.array([[330.0, 550.0]]))[0]
+    config = SearchConfig.for_spec(synth.spec, proposals=16, rank_by_mix=rank_by_mix)
+    seen: list[str] = []
+
+    class Recording(SynthRenderer):
+        def score(self, native, scorer, cancel=None):
+            seen.append(scorer.name)
+            return super().score(native, scorer, cancel)
+
+    with Recording(synth) as renderer:
+        real = MssScorer(prepare_target(target, synth.sample_rate, renderer), synth.sample_rate)
+        searcher = Searcher(synth.spec, renderer, config=config)
+        budget = SearchBudget(UNLIMITED, renders=120)
+        steps = list(searcher.run(target, synth.sample_rate, budget=budget, seed=2))
+    final = steps[-1]
+    assert final.final and final.renders <= 120 and final.scorer == "mss"
+    scores = [s.best.score for s in steps]
+    assert all(b < a for a, b in itertools.pairwise(scores[:-1])) and scores[-1] <= scores[-2]
+    for candidate in (final.best, *final.candidates):  # what is reported is the real distance
+        audio = synth.render(candidate.native[None].astype(np.float64))
+        np.testing.assert_allclose(candidate.score, real(audio)[0], atol=1e-4)
+    assert final.candidates[0].score == final.best.score and len(final.candidates) == 4
+    assert final.best.score < scores[0]
+    # ranked by the mix (and each new best rendered again on both channels), or by the real one
+    assert ("mss-mix" in seen) == rank_by_mix and "mss" in seen
