@@ -163,7 +163,7 @@ class OnnxEngine:
         self, audio: np.ndarray, sample_rate: int, *, client: str, request_id: int
     ) -> MatchResult:
         start = time.perf_counter()
-        noise = self.predictor.noise(1, self.seed)
+        noise = self.predictor.answer_noise(self.seed)
         prepared = self._prepare(audio, sample_rate)
         placement = self._place_note(prepared)
         note = conditioning_note(placement)  # told to note-conditioned bundles; others ignore it

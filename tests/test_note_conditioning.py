@@ -546,3 +546,33 @@ def test_warm_start_refuses_an_encoder_of_another_shape_or_other_features(
         warm_start_encoder(model, tmp_path / "nothing.pt", TOY_FEATURES, stats)
     with pytest.raises(ValueError, match="needs init_encoder"):
         dataclasses.replace(config, freeze_encoder_steps=3)
+
+
+# ------------------------------------------------------------------------------ temperature
+
+
+def test_a_zero_temperature_bundle_gives_one_answer_whatever_the_seed(
+    noted_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    copy = tmp_path / "cold"
+    shutil.copytree(noted_runs["ast-cnf-mlp"], copy)
+    card = json.loads((copy / "card.json").read_text())
+    assert card["solver"]["temperature"] == 1.0  # exported by default as before
+    card["solver"]["temperature"] = 0.0
+    (copy / "card.json").write_text(json.dumps(card))
+    audio = _render(np.array([[0.3, 57, 1, 0.2]]))[0]
+    warm = Predictor(load_bundle(noted_runs["ast-cnf-mlp"], prefer_gpu=False))
+    cold = Predictor(load_bundle(copy, prefer_gpu=False))
+    a, b = (warm.predict(audio, 16000, seed=s, note=57.0).encoded for s in (1, 2))
+    assert not np.allclose(a, b)  # temperature 1: the seed draws another posterior sample
+    a, b = (cold.predict(audio, 16000, seed=s, note=57.0).encoded for s in (1, 2))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cold.answer_noise(5), np.zeros((1, TOY_SPEC.dim - 1)))
+    # the zero-noise answer is the flow integrated from the noise's mean
+    prepared = cold.prepare(audio, 16000)
+    zero = cold.sample(cold.encode(prepared, 57.0), np.zeros((1, TOY_SPEC.dim - 1)), note=57.0)
+    np.testing.assert_allclose(a, zero.encoded, atol=1e-4)
+    card["solver"]["temperature"] = 1.5
+    (copy / "card.json").write_text(json.dumps(card))
+    with pytest.raises(BundleError, match="temperature must be in"):
+        load_bundle(copy, prefer_gpu=False)

@@ -68,11 +68,18 @@ class BundleError(ValueError):
 
 @dataclass(frozen=True)
 class SolverDefaults:
-    """How the bundle is sampled unless a request says otherwise."""
+    """How the bundle is sampled unless a request says otherwise.
+
+    ``temperature`` scales the noise of the one-shot answer (flow models): 1 samples the
+    posterior, 0 integrates the flow from the noise's mean (the same answer for every seed;
+    on amsynth a closer one, ``docs/results/oneshot_decoding.md``). Search proposals and
+    evaluations of many samples use unscaled noise.
+    """
 
     method: str = "midpoint"
     steps: int = 4
     cfg_scale: float = 2.0
+    temperature: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,10 @@ def parse_card(raw: Any, source: str) -> Card:
     if stats.mean.shape[0] != c or stats.mean.shape != stats.std.shape:
         raise BundleError(f"{source}: standardisation statistics do not fit the feature shape")
     solver = SolverDefaults(**need("solver", dict))
+    if not 0.0 <= solver.temperature <= 1.0:
+        raise BundleError(
+            f"{source}: solver temperature must be in [0, 1], got {solver.temperature}"
+        )
     note_conditioning = None
     if raw.get("note_conditioning") is not None:
         try:

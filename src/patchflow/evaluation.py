@@ -257,6 +257,7 @@ def predict_run(
     batch_size: int = 256,
     progress: bool = False,
     notes: np.ndarray | None = None,
+    temperature: float = 1.0,
 ) -> Predictions:
     """Predict with a training checkpoint (``patchflow.train.checkpoint.load_checkpoint``).
 
@@ -272,6 +273,7 @@ def predict_run(
         notes: MIDI note of each item ``(N,)`` for a note-conditioned model (the rendered notes
             of a dataset; NaN or negative: unknown); ``None``: every note unknown. Other
             models ignore it.
+        temperature: Scale of the initial noise (flow models; 0: from the noise's mean).
 
     Returns:
         The predictions (full-spec vectors, the note in its column), clamped to [-1, 1].
@@ -286,7 +288,7 @@ def predict_run(
     fed = None if nc is None else nc.feed(notes, len(feats))
     # a note-conditioned model predicts the spec without its note column
     model_spec = getattr(model, "param_spec", checkpoint.spec)
-    noise = gaussian_noise(len(feats), model_spec.dim, seed)
+    noise = gaussian_noise(len(feats), model_spec.dim, seed) * np.float32(temperature)
     device = next(model.parameters()).device
     out = np.empty((len(feats), checkpoint.spec.dim), dtype=np.float32)
     start = time.perf_counter()
@@ -322,6 +324,7 @@ def predict_bundle(
     batch_size: int = 256,
     progress: bool = False,
     notes: np.ndarray | None = None,
+    temperature: float | None = None,
 ) -> Predictions:
     """Predict with an exported bundle (numpy and onnxruntime only).
 
@@ -336,6 +339,7 @@ def predict_bundle(
         progress: Show a progress bar.
         notes: MIDI note of each item ``(N,)`` for a note-conditioned bundle (NaN or negative:
             unknown); ``None``: every note unknown. Other bundles ignore it.
+        temperature: Scale of the noise (``None``: the bundle's, as its one-shot answers).
 
     Returns:
         The predictions (full-spec vectors), clamped to [-1, 1].
@@ -347,7 +351,8 @@ def predict_bundle(
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 3 or audio.shape[1] != fc.channels:
         raise EvaluationError(f"bundle needs audio (N, {fc.channels}, T), got {audio.shape}")
-    noise = gaussian_noise(len(audio), predictor.noise_dim, seed)
+    scale = bundle.card.solver.temperature if temperature is None else temperature
+    noise = gaussian_noise(len(audio), predictor.noise_dim, seed) * np.float32(scale)
     out = np.empty((len(audio), predictor.spec.dim), dtype=np.float32)
     nfe = 0
     start = time.perf_counter()

@@ -348,6 +348,11 @@ class Predictor:
         )
         return self._prediction(out.x, out.nfe, note)
 
+    def answer_noise(self, seed: int = 0) -> np.ndarray:
+        """The one-shot answer's noise ``(1, noise_dim)``: :meth:`noise` times the card's
+        solver temperature."""
+        return self.noise(1, seed) * np.float32(self.bundle.card.solver.temperature)
+
     def predict(
         self,
         audio: np.ndarray,
@@ -367,8 +372,7 @@ class Predictor:
         """
         prepared = self.prepare(audio, sample_rate)
         if self.fused_for(steps, method):
-            return self.sample_fused(prepared, self.noise(1, seed), cfg_scale, note)[0]
+            return self.sample_fused(prepared, self.answer_noise(seed), cfg_scale, note)[0]
         cond = self.encode(prepared, note)
-        return self.sample(
-            cond, self.noise(1, seed), steps=steps, method=method, cfg_scale=cfg_scale, note=note
-        )
+        noise = self.answer_noise(seed)
+        return self.sample(cond, noise, steps=steps, method=method, cfg_scale=cfg_scale, note=note)

@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=METHODS, help="ODE method (default: as --steps)")
     parser.add_argument("--cfg", type=float, help="guidance scale w (default: as --steps)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial noise")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        help="scale of the initial noise, 0..1 (default: the bundle's; 1 for --run)",
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N items")
     parser.add_argument("--batch-size", type=int, default=256, help="items per batch")
     parser.add_argument("--figure-items", type=int, default=6, help="items drawn in the figure")
@@ -49,6 +54,7 @@ class _Predicted:
     steps: int
     method: str
     cfg: float
+    temperature: float = 1.0
 
 
 def _solver(args: argparse.Namespace, defaults: SolverDefaults) -> tuple[int, str, float]:
@@ -95,12 +101,14 @@ def _predict_run(args: argparse.Namespace, data: SynthDataset, progress: bool) -
         batch_size=args.batch_size,
         progress=progress,
         notes=_rendered_notes(data),
+        temperature=1.0 if args.temperature is None else args.temperature,
     )
     run = Path(args.run)
     name = run.name if run.is_dir() else run.parent.name
     if not is_flow_model(ckpt.model):
         return _Predicted(name, predictions, 0, "none", 1.0)
-    return _Predicted(name, predictions, steps, method, cfg)
+    temperature = 1.0 if args.temperature is None else args.temperature
+    return _Predicted(name, predictions, steps, method, cfg, temperature)
 
 
 def _rendered_notes(data: SynthDataset) -> np.ndarray | None:
@@ -140,10 +148,12 @@ def _predict_bundle(
         batch_size=args.batch_size,
         progress=progress,
         notes=_rendered_notes(data),
+        temperature=args.temperature,
     )
     if card.model_kind != "cnf":
         return _Predicted(bundle.name, predictions, 0, "none", 1.0)
-    return _Predicted(bundle.name, predictions, steps, method, cfg)
+    temperature = card.solver.temperature if args.temperature is None else args.temperature
+    return _Predicted(bundle.name, predictions, steps, method, cfg, temperature)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.limit is not None and args.limit < 1) or args.batch_size < 1 or args.threads < 1:
         raise CommandError("--limit, --batch-size and --threads must be positive")
+    if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
+        raise CommandError(f"--temperature must be in [0, 1], got {args.temperature}")
     if args.steps is not None and args.steps < 1:
         raise CommandError("--steps must be >= 1")
     try:
@@ -187,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
                 "method": result.method,
                 "cfg": result.cfg,
                 "seed": args.seed,
+                "temperature": result.temperature,
             }
             report = finish_evaluation(
                 result.name,

@@ -17,6 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serving default ODE method")  # fmt: skip
     parser.add_argument("--steps", type=int, default=4, help="serving default solver steps")
     parser.add_argument("--cfg", type=float, default=2.0, help="serving default guidance scale")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="scale of the one-shot answer's noise, 0..1 (0: the flow from the noise's mean)",
+    )
     parser.add_argument("--macros", type=int, default=8, help="latent macro directions")
     parser.add_argument(
         "--fused",
@@ -34,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from patchflow.cli import CommandError
     from patchflow.export.bundle_writer import ExportOptions, export_run
 
+    if not 0.0 <= args.temperature <= 1.0:
+        raise CommandError(f"--temperature must be in [0, 1], got {args.temperature}")
     if not Path(args.run).is_dir():
         raise CommandError(f"{args.run}: no such run directory")
     metrics = None
@@ -44,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.metrics}: cannot read metrics: {err}") from None
     options = ExportOptions(
         name=args.name,
-        solver=SolverDefaults(method=args.method, steps=args.steps, cfg_scale=args.cfg),
+        solver=SolverDefaults(
+            method=args.method, steps=args.steps, cfg_scale=args.cfg, temperature=args.temperature
+        ),
         macros=args.macros,
         fused=args.fused,
         metrics=metrics,

@@ -76,7 +76,7 @@ class Proposer:
             point = np.clip(self.cond, -1.0, 1.0).astype(np.float32)
             nc = _note_conditioning(self.predictor)  # its vectors leave the note out: put it back
             return point if nc is None else nc.insert(self.spec, point, self.note)
-        return self._flow(self.predictor.noise(1, seed))
+        return self._flow(self.predictor.answer_noise(seed))
 
     @property
     def costly(self) -> bool:
