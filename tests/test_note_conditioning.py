@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import h5py
@@ -309,14 +310,22 @@ def test_fused_and_stepwise_sampling_agree_with_a_note(noted_runs: dict[str, Pat
     assert fused.native[0, NOTE] == 62.0
 
 
+def _edited_copy(bundle: Path, copy: Path, edit: Callable[[dict], object]) -> Path:
+    """A copy of ``bundle`` whose card ``edit`` changed."""
+    shutil.copytree(bundle, copy)
+    card = json.loads((copy / "card.json").read_text())
+    edit(card)
+    (copy / "card.json").write_text(json.dumps(card))
+    return copy
+
+
 def test_card_with_a_wrong_note_entry_is_refused(
     noted_runs: dict[str, Path], tmp_path: Path
 ) -> None:
-    copy = tmp_path / "bad"
-    shutil.copytree(noted_runs["ast-regression"], copy)
-    card = json.loads((copy / "card.json").read_text())
-    card["note_conditioning"]["param"] = "brightness"
-    (copy / "card.json").write_text(json.dumps(card))
+    def wrong(card: dict) -> None:
+        card["note_conditioning"]["param"] = "brightness"
+
+    copy = _edited_copy(noted_runs["ast-regression"], tmp_path / "bad", wrong)
     with pytest.raises(BundleError, match="note_conditioning"):
         load_bundle(copy, prefer_gpu=False)
 
@@ -554,12 +563,10 @@ def test_warm_start_refuses_an_encoder_of_another_shape_or_other_features(
 def test_a_zero_temperature_bundle_gives_one_answer_whatever_the_seed(
     noted_runs: dict[str, Path], tmp_path: Path
 ) -> None:
-    copy = tmp_path / "cold"
-    shutil.copytree(noted_runs["ast-cnf-mlp"], copy)
-    card = json.loads((copy / "card.json").read_text())
+    card = json.loads((noted_runs["ast-cnf-mlp"] / "card.json").read_text())
     assert card["solver"]["temperature"] == 1.0  # exported by default as before
-    card["solver"]["temperature"] = 0.0
-    (copy / "card.json").write_text(json.dumps(card))
+    copy = _edited_copy(noted_runs["ast-cnf-mlp"], tmp_path / "cold",
+                        lambda card: card["solver"].update(temperature=0.0))  # fmt: skip
     audio = _render(np.array([[0.3, 57, 1, 0.2]]))[0]
     warm = Predictor(load_bundle(noted_runs["ast-cnf-mlp"], prefer_gpu=False))
     cold = Predictor(load_bundle(copy, prefer_gpu=False))
@@ -572,7 +579,6 @@ def test_a_zero_temperature_bundle_gives_one_answer_whatever_the_seed(
     prepared = cold.prepare(audio, 16000)
     zero = cold.sample(cold.encode(prepared, 57.0), np.zeros((1, TOY_SPEC.dim - 1)), note=57.0)
     np.testing.assert_allclose(a, zero.encoded, atol=1e-4)
-    card["solver"]["temperature"] = 1.5
-    (copy / "card.json").write_text(json.dumps(card))
+    hot = _edited_copy(copy, tmp_path / "hot", lambda card: card["solver"].update(temperature=1.5))
     with pytest.raises(BundleError, match="temperature must be in"):
-        load_bundle(copy, prefer_gpu=False)
+        load_bundle(hot, prefer_gpu=False)
