@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -300,10 +301,12 @@ def bundle_is_current(out: Path, run: dict[str, Any], solver: dict[str, Any] | N
     if solver is None:
         return same_run
     s = card.get("solver") or {}
-    return same_run and (s.get("method"), s.get("steps"), s.get("cfg_scale")) == (
+    made = (s.get("method"), s.get("steps"), s.get("cfg_scale"), s.get("temperature", 1.0))
+    return same_run and made == (
         solver["method"],
         solver["steps"],
         solver["cfg"],
+        solver["temperature"],
     )
 
 
@@ -444,7 +447,7 @@ def comparison(a: dict[str, Any], b: dict[str, Any]) -> str:
 
 
 def verdicts(
-    evals: dict[str, dict[str, Any]], best_cfg: dict[str, float], chosen: str
+    evals: dict[str, dict[str, Any]], best_cfg: dict[str, Setting], chosen: str
 ) -> list[str]:
     """The issue-16 target (one-shot CNF mss <= regression mss) and the paper's ordering."""
     reg = evals[f"{REGRESSION}/direct"]["summary"]
@@ -453,7 +456,7 @@ def verdicts(
     met = mean(shipped) <= mean(reg)
     lines = [
         f"- **Target, one-shot CNF mss ≤ regression mss: {'met' if met else 'not met'}.** "
-        f"{NAMES[chosen]} at the serving sampler (Euler x 8, w={best_cfg[chosen]:g}): "
+        f"{NAMES[chosen]} at the serving sampler (Euler x 8, {label(best_cfg[chosen])}): "
         f"{mean(shipped):.4g}; regression: {mean(reg):.4g} ({comparison(shipped, reg)}). "
         f"At the paper's sampler (RK4 x 100, w=2) the same CNF scores {mean(paper):.4g} "
         f"({'at or below' if mean(paper) <= mean(reg) else 'above'} the regression).",
@@ -466,7 +469,8 @@ def verdicts(
             + ")."
         )
         return lines
-    for tag, words in (("paper", "paper's sampler"), ("serving", "serving sampler, best w")):
+    best_words = "serving sampler, best setting"
+    for tag, words in (("paper", "paper's sampler"), ("serving", best_words)):
         scores = {REGRESSION: mean(reg)}
         for p in CNFS:
             key = f"{p}/paper" if tag == "paper" else f"{p}/{serving_tag(best_cfg[p])}"
@@ -481,8 +485,26 @@ def verdicts(
     return lines
 
 
-def serving_tag(cfg: float) -> str:
-    return f"serving-w{cfg:g}"
+Setting = tuple[float, float]  # a serving sampler's guidance scale w and one-shot temperature
+
+
+def serving_tag(setting: Setting) -> str:
+    """Evaluation folder tag (temperature 1 keeps the tag it had before temperatures)."""
+    w, t = setting
+    return f"serving-w{w:g}" if t == 1.0 else f"serving-w{w:g}-t{t:g}"
+
+
+def label(setting: Setting) -> str:
+    w, t = setting
+    return f"w={w:g}" if t == 1.0 else f"w={w:g}, temperature {t:g}"
+
+
+def score_of(evals: dict[str, dict[str, Any]], preset: str, setting: Setting) -> float:
+    return mean(evals[f"{preset}/{serving_tag(setting)}"]["summary"])
+
+
+def serving_settings(args: argparse.Namespace) -> list[Setting]:
+    return [(w, t) for t in args.temperatures for w in args.cfgs]
 
 
 def resolve_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -509,6 +531,13 @@ def resolve_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train-count", type=int, default=60000, help="items of a missing --data")
     parser.add_argument(
         "--cfgs", type=float, nargs="+", default=list(SERVING_CFGS), help="serving w sweep"
+    )
+    parser.add_argument(
+        "--temperatures",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="one-shot temperatures swept with every w (0: the flow from the noise's mean)",
     )
     parser.add_argument("--note", default="", help="free text for the report (machine load)")
     parser.add_argument("--out", type=Path, default=Path("models/amsynth"))
@@ -555,10 +584,11 @@ def main(argv: list[str] | None = None) -> int:
             settings = [("paper", ["--method", method, "--steps", str(steps), "--cfg", f"{cfg:g}"])]
             settings += [
                 (
-                    serving_tag(w),
-                    ["--method", SERVING[0], "--steps", str(SERVING[1]), "--cfg", f"{w:g}"],
+                    serving_tag((w, t)),
+                    ["--method", SERVING[0], "--steps", str(SERVING[1]), "--cfg", f"{w:g}"]
+                    + ([] if t == 1.0 else ["--temperature", f"{t:g}"]),
                 )
-                for w in args.cfgs
+                for w, t in serving_settings(args)
             ]
         for tag, solver in settings:
             out = run_dir / f"eval-{tag}-n{args.test_count}"
@@ -568,18 +598,16 @@ def main(argv: list[str] | None = None) -> int:
     give_note = any(r["note_conditioning"] for r in runs.values())
     random_summary = evaluate_random(args, give_note)
 
-    best_cfg = {
-        p: min(args.cfgs, key=lambda w, p=p: mean(evals[f"{p}/{serving_tag(w)}"]["summary"]))
-        for p in cnfs
-    }
+    best_cfg = {p: min(serving_settings(args), key=partial(score_of, evals, p)) for p in cnfs}
     chosen = min(cnfs, key=lambda p: mean(evals[f"{p}/{serving_tag(best_cfg[p])}"]["summary"]))
-    w = best_cfg[chosen]
-    chosen_eval = Path(evals[f"{chosen}/{serving_tag(w)}"]["dir"])
-    solver = {"method": SERVING[0], "steps": SERVING[1], "cfg": w}
+    w, temperature = best_cfg[chosen]
+    chosen_eval = Path(evals[f"{chosen}/{serving_tag(best_cfg[chosen])}"]["dir"])
+    shipped = {"method": SERVING[0], "steps": SERVING[1], "cfg": w, "temperature": temperature}
     argv = ["export", "--run", runs[chosen]["run"], "--out", str(args.out), "--method", SERVING[0]]
     argv += ["--steps", str(SERVING[1]), "--cfg", f"{w:g}", "--fused"]
+    argv += [] if temperature == 1.0 else ["--temperature", f"{temperature:g}"]
     argv += ["--metrics", str(chosen_eval / "summary.json")]
-    commands["export"] = export(argv, bundle_is_current(args.out, runs[chosen], solver))
+    commands["export"] = export(argv, bundle_is_current(args.out, runs[chosen], shipped))
     bundle_eval = args.runs_dir / f"eval-bundle-n{args.test_count}"
     commands["evaluate_bundle"], bundle_summary = evaluate(
         ["--model", str(args.out)], bundle_eval, [], args, args.out / "card.json"
@@ -607,11 +635,12 @@ def main(argv: list[str] | None = None) -> int:
         m, s, c = PAPER
         rows.append((f"{NAMES[p]}, {m} x {s}, w={c:g}", evals[f"{p}/paper"]["summary"]))
         rows.append((
-            f"{NAMES[p]}, {SERVING[0]} x {SERVING[1]}, w={best_cfg[p]:g} (best of the sweep)",
+            f"{NAMES[p]}, {SERVING[0]} x {SERVING[1]}, {label(best_cfg[p])} (best of the sweep)",
             evals[f"{p}/{serving_tag(best_cfg[p])}"]["summary"],
         ))  # fmt: skip
     rows.append((
-        f"shipped `{args.out.name}` (onnxruntime), {SERVING[0]} x {SERVING[1]}, w={w:g}",
+        f"shipped `{args.out.name}` (onnxruntime), {SERVING[0]} x {SERVING[1]}, "
+        f"{label(best_cfg[chosen])}",
         bundle_summary,
     ))  # fmt: skip
     rows.append((f"shipped `{reg_out.name}` (onnxruntime)", reg_summary))
@@ -629,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
         "--results", str(args.results),
         *(["--test-count", str(args.test_count)] if args.test_count != 256 else []),
         *(["--cfgs", *(f"{w:g}" for w in args.cfgs)] if args.cfgs != list(SERVING_CFGS) else []),
+        *(["--temperatures", *(f"{t:g}" for t in args.temperatures)]
+          if args.temperatures != [1.0] else []),
         *(["--presets", *args.presets] if args.presets != list(PRESETS) else []),
         *(["--note", args.note] if args.note else []),
     ])  # fmt: skip
@@ -641,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "evaluations": {k: v["summary"] for k, v in evals.items()},
         "serving_cfg_sweep": list(args.cfgs),
+        "serving_temperatures": list(args.temperatures),
         "best_serving_cfg": best_cfg,
         "random": random_summary,
         "bundle": bundle_summary,
@@ -649,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
             "preset": chosen,
             "out": str(args.out),
             "size_mb": round(size_mb, 2),
-            "solver": solver,
+            "solver": shipped,
         },
         "shipped_regression": {"out": str(reg_out), "size_mb": round(dir_mb(reg_out), 2)},
         "commands": commands,
@@ -673,13 +705,14 @@ def metric_table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def sweep_table(
-    evals: dict[str, dict[str, Any]], cfgs: list[float], best_cfg: dict[str, float]
+    evals: dict[str, dict[str, Any]], settings: list[Setting], best_cfg: dict[str, Setting]
 ) -> list[str]:
     rows = []
     for p, best in best_cfg.items():
-        for w in cfgs:
-            mark = " (best)" if w == best else ""
-            rows.append((f"{NAMES[p]}, w={w:g}{mark}", evals[f"{p}/{serving_tag(w)}"]["summary"]))
+        for setting in settings:
+            mark = " (best)" if setting == best else ""
+            summary = evals[f"{p}/{serving_tag(setting)}"]["summary"]
+            rows.append((f"{NAMES[p]}, {label(setting)}{mark}", summary))
     return metric_table(rows)
 
 
@@ -689,7 +722,7 @@ def report_lines(
     runs: dict[str, dict[str, Any]],
     rows: list[tuple[str, dict[str, Any]]],
     evals: dict[str, dict[str, Any]],
-    best_cfg: dict[str, float],
+    best_cfg: dict[str, Setting],
     chosen: str,
     reg_out: Path,
     size_mb: float,
@@ -724,7 +757,6 @@ def report_lines(
             command_lines += [f"  {i}. `{c}`" for i, c in enumerate(value, 1)]
         else:
             command_lines.append(f"- {key}: `{value}`")
-    w = best_cfg[chosen]
     return [
         "# amsynth: AST encoder with CNF (PARAM2TOK), CNF (MLP) and regression",
         "",
@@ -750,14 +782,15 @@ def report_lines(
         "",
         *metric_table(rows),
         "",
-        f"Guidance sweep at the serving sampler ({SERVING[0]} x {SERVING[1]}); the shipped "
-        f"scale is each CNF's lowest {SELECT_BY}:",
+        f"Guidance (and one-shot temperature) sweep at the serving sampler ({SERVING[0]} x "
+        f"{SERVING[1]}); the shipped setting is each CNF's lowest {SELECT_BY}:",
         "",
-        *sweep_table(evals, list(args.cfgs), best_cfg),
+        *sweep_table(evals, serving_settings(args), best_cfg),
         "",
         f"Shipped: `{args.out}` = {NAMES[chosen]} (the CNF with the lowest {SELECT_BY} at its "
         f"best serving guidance scale; a CNF, so the bridge's latent macros and morph work), "
-        f"exported with a fused sampler, {SERVING[0]} x {SERVING[1]}, w={w:g}, {size_mb:.1f} "
+        f"exported with a fused sampler, {SERVING[0]} x {SERVING[1]}, {label(best_cfg[chosen])}, "
+        f"{size_mb:.1f} "
         f"MB; and `{reg_out}` = {NAMES[REGRESSION]} "
         f"({report['shipped_regression']['size_mb']:.1f} MB; one network pass, no macros or "
         "morph).",

@@ -81,6 +81,7 @@ def test_amsynth_models_script_end_to_end(
         "--steps", "10",
         "--size", "tiny",
         "--cfgs", "1", "3",
+        "--temperatures", "1", "0",
         "--train-count", "24",
         "--test-count", "4",
         "--workers", "1",
@@ -90,10 +91,11 @@ def test_amsynth_models_script_end_to_end(
     monkeypatch.setattr(sys, "argv", argv)
     assert module.main() == 0
     verbs = [c[0] for c in calls]
-    # 2 renders, 3 trainings, 7 evaluations of runs, 2 exports, 2 evaluations of the bundles
+    # 2 renders, 3 trainings, 11 evaluations of runs (per CNF: the paper's sampler and
+    # 2 guidance scales x 2 temperatures), 2 exports, 2 evaluations of the bundles
     assert sorted(set(verbs)) == ["dataset", "evaluate", "export", "train"]
     assert verbs.count("train") == 3 and verbs.count("export") == 2
-    assert verbs.count("evaluate") == 7 + 2
+    assert verbs.count("evaluate") == 11 + 2
     assert all(c[c.index("--threads") + 1] == "1" for c in calls if c[0] == "evaluate")
     results = tmp_path / "results"
     report = json.loads((results / "amsynth_models.json").read_text())
@@ -102,24 +104,28 @@ def test_amsynth_models_script_end_to_end(
     assert set(report["evaluations"]) == {
         f"{p}/{tag}"
         for p in ("ast-cnf-param2tok", "ast-cnf-mlp")
-        for tag in ("paper", "serving-w1", "serving-w3")
+        for tag in ("paper", "serving-w1", "serving-w3", "serving-w1-t0", "serving-w3-t0")
     } | {"ast-regression/direct"}
     for summary in [*report["evaluations"].values(), report["random"], report["bundle"]]:
         assert set(summary["metrics"]) >= {"mss", "wmfcc", "sot", "rms_cos", "param_mse"}
         assert summary["metrics"]["mss"]["n"] == 4
-    # the shipped guidance scale is the chosen CNF's best of the sweep, and the bundle
-    # (onnxruntime) scores what its run scored in PyTorch at that sampler
-    w = report["best_serving_cfg"][chosen_preset]
-    sweep = {c: report["evaluations"][f"{chosen_preset}/serving-w{c:g}"] for c in (1.0, 3.0)}
-    assert sweep[w]["metrics"]["mss"]["mean"] == min(
+    # the shipped guidance scale and temperature are the chosen CNF's best of the sweep, and
+    # the bundle (onnxruntime) scores what its run scored in PyTorch at that sampler
+    w, t = report["best_serving_cfg"][chosen_preset]
+    sweep = {
+        (c, temp): report["evaluations"][f"{chosen_preset}/serving-w{c:g}{suffix}"]
+        for c in (1.0, 3.0)
+        for temp, suffix in ((1.0, ""), (0.0, "-t0"))
+    }
+    assert sweep[w, t]["metrics"]["mss"]["mean"] == min(
         s["metrics"]["mss"]["mean"] for s in sweep.values()
     )
     assert report["bundle"]["metrics"]["mss"]["mean"] == pytest.approx(
-        sweep[w]["metrics"]["mss"]["mean"], rel=1e-3
+        sweep[w, t]["metrics"]["mss"]["mean"], rel=1e-3
     )
     card = json.loads((tmp_path / "bundle" / "card.json").read_text())
     assert card["graphs"].get("sampler"), "exported with a fused sampler"
-    assert card["solver"]["cfg_scale"] == w
+    assert card["solver"]["cfg_scale"] == w and card["solver"]["temperature"] == t
     # each run: one training session, its own command, note-conditioned (amsynth spec)
     for preset, run in report["runs"].items():
         assert run["sessions"] == 1 and len(run["commands"]) == 1, preset
