@@ -40,6 +40,9 @@ class FlowModel:
     def noise(self, batch: int, seed: int = 0) -> np.ndarray:
         return np.random.default_rng(seed).standard_normal((batch, SPEC.dim)).astype(np.float32)
 
+    def answer_noise(self, seed: int = 0) -> np.ndarray:
+        return self.noise(1, seed)
+
     def sample(self, cond: np.ndarray, noise: np.ndarray, **settings: object) -> SimpleNamespace:
         self.calls.append(len(noise))
         return SimpleNamespace(encoded=np.tanh(noise).astype(np.float32))
@@ -49,8 +52,8 @@ def _proposal(k: int, seed: int, config: SearchConfig = LAZY) -> np.ndarray:
     """The native patch of flow proposal ``k`` (0-based, after the one-shot) for ``seed``."""
     noise = np.random.default_rng([seed, PROPOSAL_STREAM]).standard_normal(
         (config.proposals, SPEC.dim)
-    )
-    return finalize(SPEC, np.tanh(noise[k : k + 1].astype(np.float32)), None)[0]
+    ).astype(np.float32) * np.float32(config.proposal_temperature)
+    return finalize(SPEC, np.tanh(noise[k : k + 1]), None)[0]
 
 
 def _search(audio, renders, *, model=None, config=LAZY, seed=0):
@@ -150,3 +153,14 @@ def test_lazy_settings_are_checked():
         SearchConfig(proposal_every=0)
     with pytest.raises(ValueError, match="prior_proposals"):
         SearchConfig(prior_proposals=-2)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_flow_proposals_are_drawn_at_the_proposal_temperature(temperature: float) -> None:
+    config = SearchConfig(proposals=16, batch=16, population=8, proposal_temperature=temperature)
+    exact = _proposal(5, seed=3, config=config)  # found only if drawn at this temperature
+    steps = _search(_target(exact), renders=17, model=FlowModel(), config=config, seed=3)
+    assert steps[-1].best.score < 1e-3
+    np.testing.assert_allclose(steps[-1].best.native, exact, atol=1e-4)
+    with pytest.raises(ValueError, match="proposal_temperature"):
+        SearchConfig(proposal_temperature=1.5)

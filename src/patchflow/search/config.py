@@ -30,6 +30,8 @@ class SearchConfig:
         prior_proposals: Prior samples rendered with a model's first proposals (model searches
             only; a safety net for targets the model is unsure about: they cost renders, no
             model call, and the better ones join the refinement race).
+        proposal_temperature: Scale of the flow samples' noise (1: posterior samples; lower:
+            closer to the flow from the noise's mean, less spread).
         jitter: Standard deviation, in the encoded [-1, 1] space, of the Gaussian jitter around a
             regression model's point estimate.
         sigma: Initial CMA-ES step size in the encoded space.
@@ -82,6 +84,7 @@ class SearchConfig:
     first_proposals: int | None = None
     proposal_every: int = 10
     prior_proposals: int = 0
+    proposal_temperature: float = 1.0
     jitter: float = 0.15
     sigma: float = 0.05
     population: int | None = 16
@@ -113,6 +116,10 @@ class SearchConfig:
         ):
             raise ValueError(
                 "first_proposals and prior_proposals must be >= 0 and proposal_every >= 1"
+            )
+        if not 0.0 <= self.proposal_temperature <= 1.0:
+            raise ValueError(
+                f"proposal_temperature must be in [0, 1], got {self.proposal_temperature}"
             )
         if not self.sigma > 0 or (self.population is not None and self.population < 2):
             raise ValueError("sigma must be > 0 and population >= 2")

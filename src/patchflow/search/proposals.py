@@ -116,6 +116,7 @@ class Proposer:
         else:
             dim = getattr(self.predictor, "noise_dim", self.spec.dim)
             noise = rng.standard_normal((n, dim)).astype(np.float32)
+            noise *= np.float32(self.config.proposal_temperature)
             for lo, hi in itertools.pairwise(bounds):
                 yield self._flow(noise[lo:hi])
             return
