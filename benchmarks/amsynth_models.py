@@ -21,7 +21,9 @@ One command, resumable (rerun it after an interruption)::
    regression once; plus a random-parameter reference drawn from the spec's sampling
    distributions (given the rendered note where the models are);
 4. exports the CNF with the lowest multi-scale spectral distance at its best serving guidance
-   scale with that scale (``patchflow export --fused --cfg W``), and the regression, and
+   scale with that scale (with ``--val``, both are chosen on a validation set, rendered with
+   another disjoint seed, where every serving setting and the regression are evaluated too; the
+   test set then only reports) (``patchflow export --fused --cfg W``), and the regression, and
    evaluates both bundles (onnxruntime) on the same test set;
 5. writes ``RESULTS/amsynth_models.{md,json,png}``, the training curves
    ``RESULTS/amsynth_curves.png`` and copies the shipped model's spectrogram figure to
@@ -70,6 +72,8 @@ SESSION_START = "parameters on"  # the loop's first log line of a fresh training
 RESUMING = "INFO patchflow.train.loop: resuming "  # ... and of a resumed one (then the above)
 CURVE_FRACTIONS = (0.125, 0.25, 0.5, 1.0)  # of the trained steps, for the curve table
 EVAL_THREADS = "1"
+TEST_SEED = 789  # render seeds of the test and validation sets (training's is 1)
+VAL_SEED = 790
 
 
 def patchflow(*args: str, log: Path | None = None) -> str:
@@ -98,11 +102,11 @@ def ensure_data(args: argparse.Namespace, commands: dict[str, Any]) -> None:
 
     render = ["dataset", "render", "--synth", args.synth, "--workers", str(args.workers)]
     train = [*render, "--count", str(args.train_count), "--seed", "1", "--chunk-size", "250"]
-    test = [*render, "--count", str(args.test_count), "--seed", "789", "--chunk-size", "64"]
-    for key, argv, path, seed in (
-        ("render_train", train, args.data, 1),
-        ("render_test", [*test, "--audio"], args.test, 789),
-    ):
+    test = [*render, "--count", str(args.test_count), "--chunk-size", "64", "--audio"]
+    sets = [("render_train", train, args.data, 1), ("render_test", test, args.test, TEST_SEED)]
+    sets += [("render_val", test, args.val, VAL_SEED)] if args.val else []
+    for key, argv, path, seed in sets:
+        argv = argv if key == "render_train" else [*argv, "--seed", str(seed)]
         full = [*argv, "--out", str(path)]
         if path.exists():  # what the file was made with (worker count does not change it)
             commands[key] = recipe_command(provenance.data_recipe(str(path), seed))
@@ -247,11 +251,17 @@ def train_items(data: Path, run_dir: Path) -> int:
 
 
 def evaluate(
-    source: list[str], out: Path, solver: list[str], args: argparse.Namespace, newer_than: Path
+    source: list[str],
+    out: Path,
+    solver: list[str],
+    args: argparse.Namespace,
+    newer_than: Path,
+    data: Path | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """``patchflow evaluate`` unless ``out`` holds a summary newer than ``newer_than``."""
+    """``patchflow evaluate`` on ``data`` (default: the test set) unless ``out`` holds a summary
+    newer than ``newer_than``."""
     summary = out / "summary.json"
-    argv = ["evaluate", *source, "--data", str(args.test), "--out", str(out), *solver]
+    argv = ["evaluate", *source, "--data", str(data or args.test), "--out", str(out), *solver]
     argv += ["--threads", EVAL_THREADS, "--no-progress"]
     if not summary.exists() or summary.stat().st_mtime < newer_than.stat().st_mtime:
         patchflow(*argv)
@@ -446,18 +456,39 @@ def comparison(a: dict[str, Any], b: dict[str, Any]) -> str:
     return "the intervals do not overlap" if apart else "within the 95% intervals"
 
 
+def paired(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Mean per-item mss difference of evaluations ``a`` and ``b`` (same items) with its 95%
+    interval, and on how many items ``a`` is lower."""
+    import numpy as np
+
+    def per_item(e: dict[str, Any]) -> np.ndarray:
+        with open(Path(e["dir"]) / "per_item.csv") as f:
+            return np.asarray([float(r[SELECT_BY]) for r in csv.DictReader(f)])
+
+    diff = per_item(a) - per_item(b)
+    half = 1.96 * diff.std(ddof=1) / np.sqrt(len(diff))
+    return (
+        f"paired difference {diff.mean():+.3g} ± {half:.2g}, lower on "
+        f"{int((diff < 0).sum())} of {len(diff)} items"
+    )
+
+
 def verdicts(
     evals: dict[str, dict[str, Any]], best_cfg: dict[str, Setting], chosen: str
 ) -> list[str]:
     """The issue-16 target (one-shot CNF mss <= regression mss) and the paper's ordering."""
-    reg = evals[f"{REGRESSION}/direct"]["summary"]
-    shipped = evals[f"{chosen}/{serving_tag(best_cfg[chosen])}"]["summary"]
+    reg_eval, shipped_eval = (
+        evals[f"{REGRESSION}/direct"],
+        evals[f"{chosen}/{serving_tag(best_cfg[chosen])}"],
+    )
+    reg, shipped = reg_eval["summary"], shipped_eval["summary"]
     paper = evals[f"{chosen}/paper"]["summary"]
     met = mean(shipped) <= mean(reg)
     lines = [
         f"- **Target, one-shot CNF mss ≤ regression mss: {'met' if met else 'not met'}.** "
         f"{NAMES[chosen]} at the serving sampler (Euler x 8, {label(best_cfg[chosen])}): "
-        f"{mean(shipped):.4g}; regression: {mean(reg):.4g} ({comparison(shipped, reg)}). "
+        f"{mean(shipped):.4g}; regression: {mean(reg):.4g} ({comparison(shipped, reg)}; "
+        f"{paired(shipped_eval, reg_eval)}). "
         f"At the paper's sampler (RK4 x 100, w=2) the same CNF scores {mean(paper):.4g} "
         f"({'at or below' if mean(paper) <= mean(reg) else 'above'} the regression).",
     ]
@@ -511,6 +542,12 @@ def resolve_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="training set (HDF5)")
     parser.add_argument("--test", type=Path, required=True, help="test set (HDF5 with audio)")
+    parser.add_argument(
+        "--val",
+        type=Path,
+        help="validation set (HDF5 with audio; rendered with seed 790 if missing) on which the "
+        "shipped CNF and its serving setting are chosen (default: on the test set)",
+    )
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/amsynth"))
     parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS))
     parser.add_argument("--synth", default="amsynth_v2", help="spec of missing data renders")
@@ -574,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     cnfs = [p for p in CNFS if p in runs]
 
     evals: dict[str, dict[str, Any]] = {}
+    val_evals: dict[str, dict[str, Any]] = {}  # with --val: the serving settings on it
     for preset in args.presets:
         run_dir = Path(runs[preset]["run"])
         best = run_dir / "best.pt"
@@ -595,11 +633,17 @@ def main(argv: list[str] | None = None) -> int:
             cmd, summary = evaluate(["--run", str(run_dir)], out, solver, args, best)
             commands[f"evaluate_{preset}_{tag}"] = cmd
             evals[f"{preset}/{tag}"] = {"dir": str(out), "summary": summary}
+            if args.val and tag != "paper":  # what the shipped setting is chosen on
+                out = run_dir / f"eval-{tag}-val-n{args.test_count}"
+                cmd, summary = evaluate(["--run", str(run_dir)], out, solver, args, best, args.val)
+                commands[f"evaluate_{preset}_{tag}_val"] = cmd
+                val_evals[f"{preset}/{tag}"] = {"dir": str(out), "summary": summary}
     give_note = any(r["note_conditioning"] for r in runs.values())
     random_summary = evaluate_random(args, give_note)
 
-    best_cfg = {p: min(serving_settings(args), key=partial(score_of, evals, p)) for p in cnfs}
-    chosen = min(cnfs, key=lambda p: mean(evals[f"{p}/{serving_tag(best_cfg[p])}"]["summary"]))
+    select = val_evals or evals  # the validation set where there is one
+    best_cfg = {p: min(serving_settings(args), key=partial(score_of, select, p)) for p in cnfs}
+    chosen = min(cnfs, key=lambda p: score_of(select, p, best_cfg[p]))
     w, temperature = best_cfg[chosen]
     chosen_eval = Path(evals[f"{chosen}/{serving_tag(best_cfg[chosen])}"]["dir"])
     shipped = {"method": SERVING[0], "steps": SERVING[1], "cfg": w, "temperature": temperature}
@@ -661,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         *(["--temperatures", *(f"{t:g}" for t in args.temperatures)]
           if args.temperatures != [1.0] else []),
         *(["--presets", *args.presets] if args.presets != list(PRESETS) else []),
+        *(["--val", str(args.val)] if args.val else []),
         *(["--note", args.note] if args.note else []),
     ])  # fmt: skip
     report = {
@@ -671,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "runs": runs,
         "evaluations": {k: v["summary"] for k, v in evals.items()},
+        "validation": str(args.val) if args.val else None,
+        "validation_evaluations": {k: v["summary"] for k, v in val_evals.items()},
         "serving_cfg_sweep": list(args.cfgs),
         "serving_temperatures": list(args.temperatures),
         "best_serving_cfg": best_cfg,
@@ -688,7 +735,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     (args.results / "amsynth_models.json").write_text(json.dumps(report, indent=2) + "\n")
     text = "\n".join(
-        report_lines(args, report, runs, rows, evals, best_cfg, chosen, reg_out, size_mb)
+        report_lines(
+            args, report, runs, rows, (evals, val_evals), best_cfg, chosen, reg_out, size_mb
+        )
     )
     (args.results / "amsynth_models.md").write_text(text + "\n")
     print(text)
@@ -705,14 +754,19 @@ def metric_table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def sweep_table(
-    evals: dict[str, dict[str, Any]], settings: list[Setting], best_cfg: dict[str, Setting]
+    evals: dict[str, dict[str, Any]],
+    settings: list[Setting],
+    best_cfg: dict[str, Setting],
+    val_evals: dict[str, dict[str, Any]],
 ) -> list[str]:
     rows = []
     for p, best in best_cfg.items():
         for setting in settings:
-            mark = " (best)" if setting == best else ""
-            summary = evals[f"{p}/{serving_tag(setting)}"]["summary"]
-            rows.append((f"{NAMES[p]}, {label(setting)}{mark}", summary))
+            mark = " (chosen)" if setting == best else ""
+            key = f"{p}/{serving_tag(setting)}"
+            val = f", validation {SELECT_BY} {cell(val_evals[key]['summary'], SELECT_BY)}"
+            rows.append((f"{NAMES[p]}, {label(setting)}{mark}{val if val_evals else ''}",
+                         evals[key]["summary"]))  # fmt: skip
     return metric_table(rows)
 
 
@@ -721,13 +775,20 @@ def report_lines(
     report: dict[str, Any],
     runs: dict[str, dict[str, Any]],
     rows: list[tuple[str, dict[str, Any]]],
-    evals: dict[str, dict[str, Any]],
+    both_evals: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]],
     best_cfg: dict[str, Setting],
     chosen: str,
     reg_out: Path,
     size_mb: float,
 ) -> list[str]:
+    evals, val_evals = both_evals
     commands = report["commands"]
+    where = (
+        f"on the validation set (`{commands['render_val']}`; test set mss in the table, "
+        "validation mss in the row names)"
+        if val_evals
+        else "on the test set"
+    )
     n = report["random"]["metrics"]["mss"]["n"]
     first = runs[args.presets[0]]
     n_train = train_items(args.data, Path(first["run"]))
@@ -783,12 +844,13 @@ def report_lines(
         *metric_table(rows),
         "",
         f"Guidance (and one-shot temperature) sweep at the serving sampler ({SERVING[0]} x "
-        f"{SERVING[1]}); the shipped setting is each CNF's lowest {SELECT_BY}:",
+        f"{SERVING[1]}); the shipped setting is each CNF's lowest {SELECT_BY} {where}:",
         "",
-        *sweep_table(evals, serving_settings(args), best_cfg),
+        *sweep_table(evals, serving_settings(args), best_cfg, val_evals),
         "",
         f"Shipped: `{args.out}` = {NAMES[chosen]} (the CNF with the lowest {SELECT_BY} at its "
-        f"best serving guidance scale; a CNF, so the bridge's latent macros and morph work), "
+        f"best serving setting, both chosen {where.split(' (')[0]}; a CNF, so the bridge's "
+        "latent macros and morph work), "
         f"exported with a fused sampler, {SERVING[0]} x {SERVING[1]}, {label(best_cfg[chosen])}, "
         f"{size_mb:.1f} "
         f"MB; and `{reg_out}` = {NAMES[REGRESSION]} "

@@ -18,7 +18,9 @@ model's one-shot patch (for the prior: one random patch), scored with one render
 
 Targets: k-osc patches from seeds no training stream uses, rendered by the project's renderer
 and by an independent additive renderer (ideal band-limited Fourier series; its floor is the LSD
-of the true patch); amsynth held-out renders (prior samples from unseen seeds, audible ones only).
+of the true patch); amsynth held-out renders (samples of the models' spec's prior from unseen
+seeds, audible ones only; ``--amsynth-target-spec amsynth`` draws them from spec v1's prior, as
+runs before 2026-12-01 did while searching with spec v1's fixed parameters).
 Writes ``search_quality.{json,md,png}`` to ``--out``. Other work on the machine slows rendering;
 the load average at the start is recorded. ``--render-budgets`` adds k-osc tables at equal render
 counts (no clock: insensitive to load, but a flow sample's cost is not counted), ``--set`` changes
@@ -170,12 +172,26 @@ def kosc_part(args, budgets) -> dict[str, Any]:
     return result
 
 
-def amsynth_targets(spec: SynthSpec, renderer, count: int) -> np.ndarray:
-    """Audible held-out renders ``(count, C, T)`` of prior samples from unseen seeds."""
+def model_spec(*predictors: Predictor) -> SynthSpec:
+    """The spec the amsynth bundles were trained on (targets are drawn from its prior, the
+    searches snap its fixed parameters, as ``patchflow match`` does with a bundle's spec)."""
+    spec = predictors[0].spec
+    if any(p.spec != spec for p in predictors[1:]):
+        names = ", ".join(p.card.name for p in predictors)
+        raise SystemExit(f"the amsynth bundles ({names}) were trained on different specs")
+    return spec
+
+
+def amsynth_targets(
+    spec: SynthSpec, renderer, count: int, prior: SynthSpec | None = None
+) -> np.ndarray:
+    """Audible held-out renders ``(count, C, T)`` of samples of ``prior`` (default: ``spec``,
+    the models' spec) from unseen seeds."""
+    prior = prior or spec
     rng = np.random.default_rng(AMSYNTH_SEED)
     kept: list[np.ndarray] = []
     while len(kept) < count:
-        natives = spec.snap_fixed(spec.sample(rng, count))
+        natives = prior.snap_fixed(prior.sample(rng, count))
         batch = renderer.render(natives)
         for audio, ok in zip(batch.audio, batch.ok, strict=True):
             if ok and np.sqrt(np.mean(audio**2)) > 1e-2 and len(kept) < count:
@@ -195,15 +211,16 @@ def renders_per_second(spec: SynthSpec, workers: int, count: int = 24) -> float:
 def amsynth_part(args, budgets) -> dict[str, Any]:
     from patchflow.metrics.audio import audio_metrics
 
-    spec = load_spec("amsynth")
     sources = {
         "cnf": Predictor(load_bundle(args.amsynth_model)),
         "regression": Predictor(load_bundle(args.amsynth_regression)),
         "prior": None,
     }
+    spec = model_spec(sources["cnf"], sources["regression"])
     result: dict[str, Any] = {"targets": args.amsynth_targets, "workers": args.workers}
     with open_renderer(spec, workers=args.workers) as renderer:
-        targets = amsynth_targets(spec, renderer, args.amsynth_targets)
+        prior = None if args.amsynth_target_spec is None else load_spec(args.amsynth_target_spec)
+        targets = amsynth_targets(spec, renderer, args.amsynth_targets, prior)
         print("amsynth", file=sys.stderr)
         part = run_searches(spec, renderer, sources, list(targets), spec.sample_rate,
                             args.max_budget_s, budgets, args.changes)  # fmt: skip
@@ -401,6 +418,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--kosc-model", default="kosc4")
     parser.add_argument("--amsynth-model", default="amsynth")
     parser.add_argument("--amsynth-regression", default="amsynth-regression")
+    parser.add_argument("--amsynth-target-spec", metavar="SPEC",
+                        help="draw the amsynth targets from this spec's prior (default: the "
+                             "models' spec; the searches always use the models' spec)")  # fmt: skip
     parser.add_argument("--out", default="docs/results")
     parser.add_argument("--kosc-renderers", type=_names, default=("project", "independent"),
                         help="comma-separated: project, independent")  # fmt: skip

@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="a SearchConfig change (JSON value)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--target-spec",
+        metavar="SPEC",
+        help="draw the targets from this spec's prior (default: the model's)",
+    )
     parser.add_argument("--log", type=Path, default=Path("search_settings.jsonl"))
     args = parser.parse_args(argv)
 
@@ -64,13 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError:
             raise SystemExit(f"--set {key}: {value!r} is not a JSON value") from None
     counts = [int(c) for c in args.renders.split(",")]
-    spec = load_spec("amsynth")
     model = args.model or {"cnf": "amsynth", "regression": "amsynth-regression"}.get(args.source)
     predictor = None if model is None else Predictor(load_bundle(model))
+    spec = sq.model_spec(Predictor(load_bundle("amsynth")))  # the shipped model's: as match
     rows: dict[str, list[float]] = {"first": [], **{str(c): [] for c in counts}}
     start = time.perf_counter()
     with open_renderer(spec, workers=args.workers) as renderer:
-        targets = sq.amsynth_targets(spec, renderer, args.targets)
+        prior = None if args.target_spec is None else load_spec(args.target_spec)
+        targets = sq.amsynth_targets(spec, renderer, args.targets, prior)
         config = SearchConfig.for_spec(spec, **changes)
         searcher = Searcher(spec, renderer, predictor=predictor, config=config)
         budget = SearchBudget(math.inf, renders=max(counts))

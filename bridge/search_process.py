@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 POLL_S = 0.02
 """How often a waiting ``run`` checks its cancel event and the child's health."""
 
+SEARCH_NICE = 10
+"""Default niceness increment of the search process (see :class:`SearchProcessSpec`)."""
+
 
 @dataclass(frozen=True)
 class SearchProcessSpec:
@@ -41,12 +45,16 @@ class SearchProcessSpec:
         plugin_path: The plug-in to render with (None: the synth's usual place; k-osc: unused).
         workers: Plug-in render worker processes.
         threads: onnxruntime threads of the child's model sessions.
+        nice: How much lower the child's CPU priority is than the server's (POSIX ``nice``
+            increment; its render workers inherit it; 0: the same): where the cores are
+            few, a first answer then takes the CPU from a running search instead of sharing it.
     """
 
     bundle: str
     plugin_path: str | None = None
     workers: int = 1
     threads: int = 1
+    nice: int = SEARCH_NICE
 
 
 class SearchProcessError(RuntimeError):
@@ -208,6 +216,8 @@ class ProcessSearcher:
 def _child_main(conn: Connection, spec: SearchProcessSpec) -> None:
     """Build the searcher, then run jobs until told to stop (or the parent goes away)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
+    if spec.nice and hasattr(os, "nice"):  # before the render workers start: they inherit it
+        os.nice(spec.nice)
     from patchflow.bundle import load_bundle
     from patchflow.inference import Predictor
     from patchflow.search import Searcher, open_renderer

@@ -76,6 +76,7 @@ def test_amsynth_models_script_end_to_end(
         "amsynth_models.py",
         "--data", str(tmp_path / "train.h5"),
         "--test", str(tmp_path / "test.h5"),
+        "--val", str(tmp_path / "val.h5"),
         "--runs-dir", str(tmp_path / "runs"),
         "--train-missing",
         "--steps", "10",
@@ -91,11 +92,15 @@ def test_amsynth_models_script_end_to_end(
     monkeypatch.setattr(sys, "argv", argv)
     assert module.main() == 0
     verbs = [c[0] for c in calls]
-    # 2 renders, 3 trainings, 11 evaluations of runs (per CNF: the paper's sampler and
-    # 2 guidance scales x 2 temperatures), 2 exports, 2 evaluations of the bundles
+    # 3 renders, 3 trainings, 11 evaluations of runs on the test set (per CNF: the paper's
+    # sampler and 2 guidance scales x 2 temperatures) and 9 on the validation set (the serving
+    # settings and the regression), 2 exports, 2 evaluations of the bundles
     assert sorted(set(verbs)) == ["dataset", "evaluate", "export", "train"]
+    assert verbs.count("dataset") == 3
     assert verbs.count("train") == 3 and verbs.count("export") == 2
-    assert verbs.count("evaluate") == 11 + 2
+    assert verbs.count("evaluate") == 11 + 9 + 2
+    val_calls = [c for c in calls if c[0] == "evaluate" and str(tmp_path / "val.h5") in c]
+    assert len(val_calls) == 9
     assert all(c[c.index("--threads") + 1] == "1" for c in calls if c[0] == "evaluate")
     results = tmp_path / "results"
     report = json.loads((results / "amsynth_models.json").read_text())
@@ -109,17 +114,21 @@ def test_amsynth_models_script_end_to_end(
     for summary in [*report["evaluations"].values(), report["random"], report["bundle"]]:
         assert set(summary["metrics"]) >= {"mss", "wmfcc", "sot", "rms_cos", "param_mse"}
         assert summary["metrics"]["mss"]["n"] == 4
-    # the shipped guidance scale and temperature are the chosen CNF's best of the sweep, and
-    # the bundle (onnxruntime) scores what its run scored in PyTorch at that sampler
+    # the shipped guidance scale and temperature are the chosen CNF's best of the sweep on the
+    # validation set, and the bundle (onnxruntime) scores what its run scored in PyTorch on the
+    # test set at that sampler
     w, t = report["best_serving_cfg"][chosen_preset]
-    sweep = {
-        (c, temp): report["evaluations"][f"{chosen_preset}/serving-w{c:g}{suffix}"]
+    tags = {
+        (c, temp): f"{chosen_preset}/serving-w{c:g}{suffix}"
         for c in (1.0, 3.0)
         for temp, suffix in ((1.0, ""), (0.0, "-t0"))
     }
-    assert sweep[w, t]["metrics"]["mss"]["mean"] == min(
-        s["metrics"]["mss"]["mean"] for s in sweep.values()
-    )
+    val = {
+        k: report["validation_evaluations"][tag]["metrics"]["mss"]["mean"]
+        for k, tag in tags.items()
+    }
+    assert val[w, t] == min(val.values())
+    sweep = {k: report["evaluations"][tag] for k, tag in tags.items()}
     assert report["bundle"]["metrics"]["mss"]["mean"] == pytest.approx(
         sweep[w, t]["metrics"]["mss"]["mean"], rel=1e-3
     )
@@ -133,6 +142,7 @@ def test_amsynth_models_script_end_to_end(
         assert run["steps"] == 10
     md = (results / "amsynth_models.md").read_text()
     assert "one-shot CNF mss ≤ regression mss" in md and "PARAM2TOK > MLP > regression" in md
+    assert "paired difference" in md and "on the validation set" in md
     assert "![curves](amsynth_curves.png)" in md
     reg_card = json.loads((tmp_path / "bundle-regression" / "card.json").read_text())
     assert reg_card["preset"] == "ast-regression"

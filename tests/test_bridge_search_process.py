@@ -3,12 +3,18 @@ a killed child failing its search and coming back for the next, a clear error at
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
 import pytest
 
-from patchflow.bridge.search_process import ProcessSearcher, SearchProcessError, SearchProcessSpec
+from patchflow.bridge.search_process import (
+    SEARCH_NICE,
+    ProcessSearcher,
+    SearchProcessError,
+    SearchProcessSpec,
+)
 from patchflow.bundle import load_bundle
 from patchflow.inference import Predictor
 from patchflow.search import SearchBudget, Searcher, open_renderer
@@ -56,3 +62,11 @@ def test_search_process_streams_cancels_and_survives_a_killed_child() -> None:
 def test_search_process_that_cannot_start_says_why(tmp_path) -> None:
     with pytest.raises(SearchProcessError, match="could not start"):
         ProcessSearcher(SearchProcessSpec(str(tmp_path / "no-such-bundle")))
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+def test_the_search_process_runs_at_a_lower_cpu_priority() -> None:
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    with ProcessSearcher(SearchProcessSpec("kosc4", nice=5)) as searcher:
+        assert os.getpriority(os.PRIO_PROCESS, searcher._proc.pid) == min(19, here + 5)
+    assert SearchProcessSpec("kosc4").nice == SEARCH_NICE > 0

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,3 +55,19 @@ def test_search_quality_benchmark_options(tmp_path):
     assert rows["40"][0] <= rows["20"][0] <= rows["first"][0]
     text = (tmp_path / "search_quality.md").read_text()
     assert "| 20 renders | 40 renders |" in text and "cpu-clock" in text
+
+
+def test_amsynth_searches_use_the_models_spec():
+    from patchflow.bundle import load_bundle
+    from patchflow.inference import Predictor
+    from patchflow.spec import load_spec
+
+    with _benchmark("search_quality_spec") as sq:
+        cnf, regression = (
+            Predictor(load_bundle("amsynth")),
+            Predictor(load_bundle("amsynth-regression")),
+        )
+        assert sq.model_spec(cnf, regression) == load_spec("amsynth_v2") != load_spec("amsynth")
+        kosc = Predictor(load_bundle("kosc4"))
+        with pytest.raises(SystemExit, match="different specs"):
+            sq.model_spec(cnf, kosc)

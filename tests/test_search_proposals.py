@@ -7,7 +7,7 @@ the exact patch at a known position of the proposal stream.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,6 +16,7 @@ import pytest
 from patchflow.search import SearchBudget, SearchConfig, Searcher, open_renderer
 from patchflow.search.notes import finalize
 from patchflow.search.proposals import PRIOR_MIX_STREAM, PROPOSAL_STREAM, chunk_bounds
+from patchflow.search.refine import Restarts, step_shape
 from patchflow.synths.kosc import KOsc, kosc_spec
 
 SPEC = kosc_spec(4)
@@ -164,3 +165,47 @@ def test_flow_proposals_are_drawn_at_the_proposal_temperature(temperature: float
     np.testing.assert_allclose(steps[-1].best.native, exact, atol=1e-4)
     with pytest.raises(ValueError, match="proposal_temperature"):
         SearchConfig(proposal_temperature=1.5)
+
+
+def test_step_shape_follows_the_spread_of_the_proposals():
+    rng = np.random.default_rng(0)
+    encoded = np.zeros((400, 5))
+    encoded[:, 0] = rng.normal(0.0, 0.4, 400)  # unsure
+    encoded[:, 1] = rng.normal(0.0, 0.1, 400)
+    encoded[:, 2] = rng.normal(0.0, 0.2, 400)
+    encoded[:, 3] = 0.5  # sure: the smallest step the ratio allows
+    columns = np.asarray([0, 1, 2])
+    shape = step_shape(encoded, columns, ratio=4.0)
+    assert shape.shape == (3,) and shape[0] > shape[2] > shape[1]
+    assert math.isclose(np.exp(np.mean(np.log(shape))), 1.0, rel_tol=1e-9)  # same overall step
+    np.testing.assert_allclose(shape[0] / shape[1], 4.0, rtol=0.1)
+    clipped = step_shape(encoded, np.asarray([0, 3]), ratio=2.0)
+    np.testing.assert_allclose(clipped, [2.0, 0.5])
+
+
+def test_cma_runs_take_their_first_steps_in_the_proposals_shape():
+    columns = np.arange(4)
+    shape = np.asarray([4.0, 1.0, 1.0, 0.25])
+    restarts = Restarts(columns, SearchConfig(sigma=0.02, population=2000), seed=0, shape=shape)
+    run = restarts.run_from(np.zeros(SPEC.dim), math.inf)
+    steps = np.std(run.ask()[:, columns], axis=0)
+    np.testing.assert_allclose(steps, 0.02 * shape, rtol=0.1)
+
+
+def test_searches_with_proposal_steps_are_deterministic_and_use_the_spread():
+    audio = _target(SPEC.sample(np.random.default_rng(22), 1))
+    shaped = SearchConfig(**{**LAZY.__dict__, "proposal_steps": True, "first_proposals": None})
+    a = _search(audio, renders=300, model=FlowModel(), config=shaped, seed=2)
+    b = _search(audio, renders=300, model=FlowModel(), config=shaped, seed=2)
+    even = replace(shaped, proposal_steps=False)
+    c = _search(audio, renders=300, model=FlowModel(), config=even, seed=2)
+    np.testing.assert_array_equal(a[-1].best.native, b[-1].best.native)
+    assert a[-1].renders == b[-1].renders <= 300 and a[-1].best.score < a[0].best.score
+    assert not np.array_equal(a[-1].best.native, c[-1].best.native)  # other first steps
+
+
+def test_proposal_step_settings_are_checked():
+    with pytest.raises(ValueError, match="proposal_steps_ratio"):
+        SearchConfig(proposal_steps_ratio=0.5)
+    with pytest.raises(ValueError, match="proposal_steps_min"):
+        SearchConfig(proposal_steps_min=1)

@@ -77,13 +77,33 @@ class CmaRun:
         return self.stalled >= patience or self.optimizer.should_stop()
 
 
+def step_shape(encoded: np.ndarray, columns: np.ndarray, ratio: float) -> np.ndarray:
+    """Relative initial CMA-ES steps of ``columns`` from the spread of good proposals.
+
+    Each column's step is its standard deviation across the ``encoded`` proposals ``(N, D)``
+    divided by the geometric mean over the columns, clipped to ``[1/ratio, ratio]``: the
+    parameters the model is sure of move little, the ones it is unsure of move more, at the
+    same overall step size. ``(len(columns),)``.
+    """
+    spread = np.std(np.asarray(encoded, np.float64)[:, columns], axis=0) + 1e-3
+    relative = spread / np.exp(np.mean(np.log(spread)))
+    return np.clip(relative, 1.0 / ratio, ratio)
+
+
 class Restarts:
     """Hands out CMA-ES runs for a search (see the module docstring)."""
 
-    def __init__(self, columns: np.ndarray, config: SearchConfig, seed: int) -> None:
+    def __init__(
+        self,
+        columns: np.ndarray,
+        config: SearchConfig,
+        seed: int,
+        shape: np.ndarray | None = None,
+    ) -> None:
         self.columns = columns
         self.config = config
         self.seed = seed
+        self.shape = shape  # relative initial step per column (None: the same for all)
         self.count = 0
 
     @property
@@ -112,5 +132,6 @@ class Restarts:
             bounds=bounds,
             seed=rng_seed,
             population_size=self.population,
+            cov=None if self.shape is None else np.diag(np.square(self.shape)),
         )
         return CmaRun(start=start.copy(), columns=self.columns, optimizer=optimizer, best=score)

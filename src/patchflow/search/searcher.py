@@ -41,7 +41,7 @@ from patchflow.note_conditioning import conditioning_note
 from patchflow.search.config import SearchConfig
 from patchflow.search.notes import finalize, place_target_note
 from patchflow.search.proposals import Proposer
-from patchflow.search.refine import CmaRun, Restarts, search_columns
+from patchflow.search.refine import CmaRun, Restarts, search_columns, step_shape
 from patchflow.search.renderers import Renderer, ScoreBatch
 from patchflow.search.results import Candidate, Improvement, SearchBudget
 from patchflow.search.scoring import guide_for, ranker_for, scorer_for
@@ -419,7 +419,7 @@ class _Run:
                 if self.stopped():
                     break
             return
-        restarts = Restarts(columns, self.config, self.seed)
+        restarts = Restarts(columns, self.config, self.seed, self.proposal_shape(columns))
         run = yield from self.race(restarts)
         scan_columns = self.scan_columns(columns)
         generation = 0
@@ -449,6 +449,19 @@ class _Run:
             self.generations += 1
             generation += 1
             yield from self.reports()
+
+    def proposal_shape(self, columns: np.ndarray) -> np.ndarray | None:
+        """Relative CMA-ES steps of ``columns`` from the spread of the best half of the model's
+        proposals rendered so far (``None``: the config does not ask for it, or too few)."""
+        c = self.config
+        if not c.proposal_steps or self.proposer.kind != "cnf":
+            return None
+        rows = sorted(self.proposed, key=lambda i: self.scores[i])
+        rows = rows[: max(c.proposal_steps_min, len(rows) // 2)]
+        if len(rows) < c.proposal_steps_min:
+            return None
+        encoded = self.spec.encode(np.stack([self.natives[i] for i in rows]))
+        return step_shape(encoded, columns, c.proposal_steps_ratio)
 
     def scan_columns(self, columns: np.ndarray) -> np.ndarray:
         """The searched columns of parameters measured in the config's ``scan_units``."""
