@@ -163,3 +163,36 @@ def test_oneshot_decoding_mbr_picks_the_sample_nearest_the_others() -> None:
         assert module.mbr(far, 2)[0].tolist() in ([1.0, -1.0], [-1.0, 1.0])
     finally:
         del sys.modules[module.__name__]
+
+
+def test_pitch_accuracy_runs_and_reports(tmp_path) -> None:
+    import soundfile as sf
+
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    t = np.arange(44100) / 44100
+    sf.write(sounds / "sine.wav", 0.5 * np.sin(2 * np.pi * 220.0 * t), 44100)
+    sf.write(sounds / "noise.wav", 0.3 * np.random.default_rng(0).standard_normal(44100), 44100)
+    (sounds / "manifest.csv").write_text("file,category,source,midi,detail\n")
+    with (sounds / "manifest.csv").open("a") as f:
+        f.write("sine.wav,tone,numpy,57,sine\nnoise.wav,noise,numpy,,white\n")
+    module = _load_benchmark("pitch_accuracy")
+    try:
+        argv = ["--compare", "--seeds", "1", "--rounds", "2", "--no-amsynth"]
+        assert module.main([*argv, "--sounds", str(sounds), "--out", str(tmp_path)]) == 0
+    finally:
+        del sys.modules[module.__name__]
+    report = json.loads((tmp_path / "pitch_accuracy.json").read_text())
+    assert set(report["accuracy"]) == {"harmonic tones", "k-osc renders", "real sounds"}
+    assert set(report["time"]) == set(report["settings"]) == set(module.SETTINGS)
+    for per in report["accuracy"].values():
+        default = per["default"]
+        assert default["hits"] >= 0.95 * default["clips"] > 0
+    assert report["accuracy"]["real sounds"]["default"] == {
+        "clips": 2,
+        "hits": 2,
+        "octave_errors": 0,
+        "unpitched_verdicts": 0,
+        "median_abs_error_st": pytest.approx(0.0, abs=0.05),
+    }
+    assert (tmp_path / "pitch_accuracy.md").read_text().startswith("# Pitch detection")

@@ -70,3 +70,12 @@ def test_the_search_process_runs_at_a_lower_cpu_priority() -> None:
     with ProcessSearcher(SearchProcessSpec("kosc4", nice=5)) as searcher:
         assert os.getpriority(os.PRIO_PROCESS, searcher._proc.pid) == min(19, here + 5)
     assert SearchProcessSpec("kosc4").nice == SEARCH_NICE > 0
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling classes")
+@pytest.mark.parametrize("idle_class", [True, False])
+def test_the_search_process_runs_in_the_idle_scheduling_class(idle_class: bool) -> None:
+    spec = SearchProcessSpec("kosc4", idle_class=idle_class)
+    with ProcessSearcher(spec) as searcher:
+        policy = os.sched_getscheduler(searcher._proc.pid)
+    assert policy == (os.SCHED_IDLE if idle_class else os.sched_getscheduler(0))

@@ -51,6 +51,20 @@ def test_logmel_shape_and_peak_band():
     assert abs(int(np.argmax(f[0, 0, :, 50])) - expected_band) <= 1
 
 
+def test_identical_channels_give_what_the_full_computation_gives():
+    config = FeatureConfig(kind="logmel", num_samples=8820, channels=2)
+    fx = FeatureExtractor(config)
+    rng = np.random.default_rng(1)
+    a, b = (0.3 * rng.standard_normal((2, 1, 1, config.num_samples))).astype(np.float32)
+    same = fx(np.concatenate([a, a], axis=1))  # the shortcut: one channel computed, copied
+    mixed = fx(np.concatenate([a, b], axis=1))  # every channel computed
+    np.testing.assert_array_equal(same[:, 0], same[:, 1])
+    np.testing.assert_allclose(same[:, 0], mixed[:, 0], rtol=1e-6, atol=1e-6)
+    # a batch where only some items have identical channels takes the full path
+    batch = fx(np.concatenate([np.concatenate([a, a], axis=1), np.concatenate([a, b], axis=1)]))
+    np.testing.assert_allclose(batch, np.concatenate([same, mixed]), rtol=1e-6, atol=1e-6)
+
+
 def test_periodic_hann():
     w = hann_window(8)
     np.testing.assert_allclose(w, 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(8) / 8), atol=1e-12)

@@ -126,6 +126,26 @@ def test_solver_passes_cond_and_batch_times() -> None:
 
 
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    ("steps", "t_start", "t_end"), [(1, 0.0, 1.0), (3, 0.0, 1.0), (4, 0.2, 0.9)]
+)
+def test_evaluation_times_are_the_times_the_solver_calls(
+    method: str, steps: int, t_start: float, t_end: float
+) -> None:
+    seen: list[float] = []
+
+    def field(x: np.ndarray, t: np.ndarray, cond: object) -> np.ndarray:
+        seen.append(float(t[0]))
+        return -x
+
+    solver = ODESolver(velocity=field)
+    solver.sample(x_init=np.ones((2, 1)), steps=steps, method=method, t_start=t_start, t_end=t_end)
+    times = ODESolver.evaluation_times(steps, method, t_start, t_end)
+    assert times == seen  # the same floats, in call order
+    assert len(times) == steps * {"euler": 1, "midpoint": 2, "rk4": 4}[method]
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_solver_gives_the_same_answer_on_torch_and_numpy(method: str) -> None:
     x0 = np.random.default_rng(0).normal(size=(4, 3))
     ref = ODESolver(velocity=_linear_field).sample(x_init=x0, steps=5, method=method).x

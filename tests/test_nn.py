@@ -131,12 +131,21 @@ def test_param2tok_penalty_is_the_mean_absolute_assignment() -> None:
     assert float(tok.penalty().detach()) == pytest.approx(np.abs(np.arange(18.0) - 9).mean())
 
 
-def _tiny_flow(tokenizer: str = "param2tok", kind: str = "dit") -> FlowModel:
+def _tiny_flow(
+    tokenizer: str = "param2tok", kind: str = "dit", time_encoding: str = "scalar"
+) -> FlowModel:
     torch.manual_seed(0)
     config = ModelConfig(
         encoder=EncoderConfig(d_out=8, channels=(4, 4), hidden=16),
         vector_field=FieldConfig(
-            kind=kind, tokenizer=tokenizer, d_model=16, depth=2, heads=2, d_ff=32
+            kind=kind,
+            tokenizer=tokenizer,
+            d_model=16,
+            depth=2,
+            heads=2,
+            d_ff=32,
+            time_encoding=time_encoding,
+            d_time=8,
         ),
     )
     model = build_model(config, SPEC, RFFT)
@@ -161,6 +170,49 @@ def test_cfg_with_w_one_equals_the_conditional_field(tokenizer: str, kind: str) 
         guided = model.guided_velocity(x, t, cond, torch.tensor(2.0))
     assert not torch.allclose(v_c, v_u)  # guidance makes a difference
     torch.testing.assert_close(guided, v_u + 2.0 * (v_c - v_u))
+
+
+FIELDS = [
+    ("fixed", "dit", "scalar"),
+    ("param2tok", "dit", "sinusoidal"),
+    ("fixed", "mlp", "scalar"),
+]
+FIELDS += [("fixed", "mlp", "sinusoidal")]
+
+
+@pytest.mark.parametrize(("tokenizer", "kind", "time_encoding"), FIELDS)
+def test_grid_modulation_is_the_modulation_at_every_time(
+    tokenizer: str, kind: str, time_encoding: str
+) -> None:
+    field = _tiny_flow(tokenizer, kind, time_encoding).field
+    times = torch.tensor([0.0, 0.25, 0.6, 1.0])
+    cond = torch.randn(3, 2, 8)
+    with torch.no_grad():
+        grid = field.grid_modulation(times, cond)  # (E, R, depth, M)
+        assert grid.shape[:3] == (4, 3, 2)
+        for e, t in enumerate(times):
+            each = field.modulation(t.expand(3), cond)  # (R, depth, M)
+            torch.testing.assert_close(grid[e], each, atol=1e-6, rtol=1e-5)
+        x = torch.randn(3, SPEC.dim)
+        t = torch.full((3,), 0.6)
+        torch.testing.assert_close(field.forward_modulated(x, grid[2]), field(x, t, cond))
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint", "rk4"])
+@pytest.mark.parametrize(("tokenizer", "kind", "time_encoding"), FIELDS)
+def test_fused_sampler_graph_equals_the_solver_loop(
+    method: str, tokenizer: str, kind: str, time_encoding: str
+) -> None:
+    from patchflow.export.graphs import SamplerGraph
+
+    model = _tiny_flow(tokenizer, kind, time_encoding)
+    features = torch.randn(2, *RFFT.shape)
+    noise = torch.randn(2, SPEC.dim)
+    with torch.no_grad():
+        loop = model.sample(features, steps=3, method=method, cfg_scale=1.5, noise=noise)
+        fused, cond = SamplerGraph(model, 3, method)(features, noise, torch.tensor(1.5))
+    torch.testing.assert_close(fused, loop, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(cond, model.encode(features))
 
 
 def test_drop_cond_replaces_only_the_dropped_rows() -> None:

@@ -190,6 +190,14 @@ class FeatureExtractor:
             raise ValueError(f"expected audio (N, {c.channels}, T), got shape {audio.shape}")
         if c.kind == "rfft":
             return np.abs(np.fft.rfft(audio, axis=-1) / audio.shape[-1]).astype(np.float32)
+        if c.channels > 1 and np.array_equal(audio, np.broadcast_to(audio[:, :1], audio.shape)):
+            # identical channels (a mono source, or mono input spread to stereo): one
+            # channel's features, copied; the same numbers in half the time
+            return np.repeat(self._logmel(audio[:, :1]), c.channels, axis=1)
+        return self._logmel(audio)
+
+    def _logmel(self, audio: np.ndarray) -> np.ndarray:
+        c = self.config
         frames = frame_signal(audio, c.n_fft, c.hop_length, center=True)
         spectrum = np.fft.rfft(frames * self.window, axis=-1)  # (N, C, T, F) complex64
         power = spectrum.real**2 + spectrum.imag**2  # (N, C, T, F)

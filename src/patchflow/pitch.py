@@ -4,8 +4,9 @@
 fractional MIDI note is its fundamental, how sure is that, or is the clip unpitched (noise,
 drums)? It follows YIN (de Cheveigne and Kawahara 2002):
 
-1. The clip is mixed to mono, its leading silence cut, resampled to :data:`WORK_RATE_HZ` (with a
-   gentle treble cut) and split into overlapping frames; quiet frames are dropped.
+1. The clip is mixed to mono, its leading silence cut, its first half second kept, resampled
+   to 11025 Hz (with a gentle treble cut) and split into frames (:class:`PitchSettings`); quiet
+   frames are dropped.
 2. Each frame's difference function ``d(tau) = sum_j (x_j - x_{j + tau})^2`` comes from one
    batched FFT, on a lag grid :data:`LAG_UPSAMPLING` times finer than a sample (at high notes
    the period falls between two samples, and a bright tone's dip is narrow), and is normalised by
@@ -20,7 +21,7 @@ drums)? It follows YIN (de Cheveigne and Kawahara 2002):
 
 The depth of the chosen dip is the clip's aperiodicity. With the share of frames that repeat at
 the chosen period it gives the confidence; a shallow dip or a low confidence means unpitched.
-About 4 ms for a 1 s clip at 44.1 kHz on one core.
+About 1 ms for a clip at 44.1 kHz on one core (``benchmarks/first_answer_stages.py``).
 
 :func:`place_note` turns an estimate into the note a spec's synth plays: the nearest MIDI note,
 moved by whole octaves into the range of the spec's pitch parameter, or the parameter's default
@@ -36,13 +37,13 @@ import numpy as np
 
 from patchflow.spec import SynthSpec
 
-WORK_RATE_HZ = 22050
+WORK_RATE_HZ = 11025  # above 2 x FMAX_HZ
 TILT_HZ = 3000.0  # first-order treble cut above this: tames a bright tone's top octaves
 FMIN_HZ = 28.0  # below MIDI 24 (32.7 Hz)
 FMAX_HZ = 3000.0  # above MIDI 96 (2093 Hz)
 WINDOW_S = 0.05  # YIN's integration window: 1.4 periods at FMIN_HZ
-HOP_S = 0.04
-MAX_ANALYSIS_S = 1.0  # longer clips: the first second after the onset
+HOP_S = 0.08  # frames are 86 ms long: they tile the clip
+MAX_ANALYSIS_S = 0.5  # the first half second after the onset
 ACTIVE_FRAME_DB = -35.0  # frames quieter than this (re. the loudest frame) are ignored
 SILENCE_RMS = 1e-5  # a clip whose loudest frame is quieter than this is unpitched
 LAG_UPSAMPLING = 4  # lag grid steps per sample
@@ -55,6 +56,31 @@ NEW_PEAK_RATIO = 4.0  # ... in peaks this much denser than the spectrum around t
 UNPITCHED_APERIODICITY = 0.4  # a chosen dip shallower than this: unpitched
 FRAME_AGREEMENT_SEMITONES = 0.5  # a frame agrees if it dips this close to the chosen period
 MIN_CONFIDENCE = 0.3  # below this: unpitched
+
+
+@dataclass(frozen=True)
+class PitchSettings:
+    """What the analysis costs: its working rate, frame hop and length of clip analysed.
+
+    The defaults are what matching uses. ``python benchmarks/pitch_accuracy.py --compare``
+    measures others: on its test sets 22050 Hz, a 40 ms hop or a whole second found the same
+    notes as the defaults, each in about twice the time.
+
+    Attributes:
+        work_rate_hz: The rate the clip is resampled to (more than twice FMAX_HZ).
+        hop_s: Hop between analysis frames (frames are 86 ms long).
+        analysis_s: Seconds analysed from the onset on.
+    """
+
+    work_rate_hz: int = WORK_RATE_HZ
+    hop_s: float = HOP_S
+    analysis_s: float = MAX_ANALYSIS_S
+
+    def __post_init__(self) -> None:
+        if not self.work_rate_hz > 2 * FMAX_HZ:
+            raise ValueError(f"work rate must exceed {2 * FMAX_HZ:g} Hz, got {self.work_rate_hz}")
+        if not (self.hop_s > 0 and self.analysis_s > 0):
+            raise ValueError(f"hop and analysis length must be positive, got {self}")
 
 
 @dataclass(frozen=True)
@@ -104,12 +130,15 @@ def midi_to_hz(midi: float) -> float:
     return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
 
 
-def estimate_pitch(audio: np.ndarray, sample_rate: int) -> PitchEstimate:
+def estimate_pitch(
+    audio: np.ndarray, sample_rate: int, settings: PitchSettings | None = None
+) -> PitchEstimate:
     """Estimate the fundamental of a clip holding one note.
 
     Args:
         audio: ``(T,)`` mono or ``(C, T)`` channels-first audio at any sample rate.
         sample_rate: Its sample rate in Hz.
+        settings: Analysis settings (default: :class:`PitchSettings`'s defaults).
 
     Returns:
         The fundamental as a fractional MIDI note and in Hz with a confidence, or an unpitched
@@ -119,14 +148,15 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int) -> PitchEstimate:
         ValueError: If the audio is not ``(T,)`` or ``(C, T)`` with at most 64 channels, is not
             finite, or the rate is not positive.
     """
-    mono = _mono(audio, sample_rate)
+    s = PitchSettings() if settings is None else settings
+    mono = _mono(audio, sample_rate, s.analysis_s)
     if mono.size == 0:
         return PitchEstimate(None, None, 0.0)
-    x, rate = _resample(mono, sample_rate, WORK_RATE_HZ)
+    x, rate = _resample(mono, sample_rate, s.work_rate_hz)
     window = round(WINDOW_S * rate)
     tau_min = math.floor(rate / FMAX_HZ)
     tau_max = math.ceil(rate / FMIN_HZ)
-    frames = _frames(x, window + tau_max + 1, round(HOP_S * rate))
+    frames = _frames(x, window + tau_max + 1, round(s.hop_s * rate))
     energy = np.sum(frames[:, :window] ** 2, axis=1)
     if energy.max() <= window * SILENCE_RMS**2:
         return PitchEstimate(None, None, 0.0)
@@ -136,7 +166,7 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int) -> PitchEstimate:
     periodic = cmndf[:, tau_min * up :].min(axis=1) < FRAME_PERIODIC
     # The median over the frames that repeat at all: a transient, the note-off or a noisy
     # stretch cannot move it, and one note has one period.
-    curve = np.median(cmndf[periodic] if periodic.any() else cmndf, axis=0)
+    curve = _median_rows(cmndf[periodic] if periodic.any() else cmndf)
     tau_fine, aperiodicity = _pick_period(curve, tau_min * up, _Spectrum(x, rate, up))
     if tau_fine is None or aperiodicity > UNPITCHED_APERIODICITY:
         return PitchEstimate(None, None, 0.0)
@@ -183,7 +213,7 @@ def place_note(estimate: PitchEstimate, spec: SynthSpec) -> NotePlacement | None
 # ------------------------------------------------------------------------------ internals
 
 
-def _mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def _mono(audio: np.ndarray, sample_rate: int, seconds: float) -> np.ndarray:
     a = np.asarray(audio, dtype=np.float64)
     if a.ndim not in (1, 2) or (a.ndim == 2 and not 1 <= a.shape[0] <= 64):
         raise ValueError(
@@ -198,7 +228,7 @@ def _mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         raise ValueError("audio contains NaN or infinite samples")
     peak = np.max(np.abs(a)) if a.size else 0.0
     onset = int(np.argmax(np.abs(a) >= 0.01 * peak)) if peak > 0 else 0
-    return a[onset : onset + round(MAX_ANALYSIS_S * sample_rate)]
+    return a[onset : onset + round(seconds * sample_rate)]
 
 
 def _resample(x: np.ndarray, rate: int, target: int) -> tuple[np.ndarray, float]:
@@ -242,14 +272,24 @@ def _difference(frames: np.ndarray, window: int, tau_max: int) -> np.ndarray:
     n_fft = _fast_size(frames.shape[1])
     up = LAG_UPSAMPLING
     cross = np.fft.rfft(frames, n_fft) * np.conj(np.fft.rfft(frames[:, :window], n_fft))
-    corr = np.fft.irfft(cross, n_fft * up)[:, : tau_max * up + 1] * up
+    # the upsampled inverse FFT is the largest; float32 halves it, and d(tau) near 0 stays
+    # exact enough: the energies below are float64
+    corr = np.fft.irfft(cross.astype(np.complex64), n_fft * up)[:, : tau_max * up + 1] * up
     sq = np.cumsum(np.pad(frames**2, ((0, 0), (1, 0))), axis=1)
-    lags = np.arange(tau_max + 2)
-    energies = sq[:, window : window + 1] + sq[:, lags + window] - sq[:, lags]  # (F, tau_max + 2)
-    fine = np.arange(tau_max * up + 1)
-    whole, frac = fine // up, (fine % up) / up
-    energy = energies[:, whole] * (1.0 - frac) + energies[:, whole + 1] * frac
-    return np.maximum(energy - 2.0 * corr, 0.0)
+    # energies at whole lags 0..tau_max + 1, then linear in between: (F, tau_max + 1, U) steps
+    e = sq[:, window : window + 1] + sq[:, window : window + tau_max + 2] - sq[:, : tau_max + 2]
+    steps = np.arange(up) / up
+    energy = e[:, :-1, None] + (e[:, 1:] - e[:, :-1])[:, :, None] * steps
+    energy = energy.reshape(len(e), -1)[:, : tau_max * up + 1]
+    energy -= 2.0 * corr
+    return np.maximum(energy, 0.0, out=energy)
+
+
+def _median_rows(rows: np.ndarray) -> np.ndarray:
+    """Per-column median of ``(F, L)`` rows (np.median's result, by one sort of a few rows)."""
+    f = len(rows)
+    ordered = np.sort(rows, axis=0)
+    return 0.5 * (ordered[(f - 1) // 2] + ordered[f // 2])
 
 
 def _fast_size(n: int) -> int:

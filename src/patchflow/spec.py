@@ -235,9 +235,9 @@ class SynthSpec:
     def num_params(self) -> int:
         return len(self.params)
 
-    @property
+    @cached_property
     def dim(self) -> int:
-        """Width of the encoded vector."""
+        """Width of the encoded vector (computed once: decoding reads it often)."""
         return sum(p.width for p in self.params)
 
     @property

@@ -88,6 +88,18 @@ class ODESolver:
             x = step(x, t_start + i * h, h, cond)
         return SolverOutput(x=x, nfe=steps * _EVALS_PER_STEP[method])
 
+    @staticmethod
+    def evaluation_times(
+        steps: int, method: str = "rk4", t_start: float = 0.0, t_end: float = 1.0
+    ) -> list[float]:
+        """The times :meth:`sample` calls ``velocity`` at, in call order (a fused sampler
+        computes everything that depends on time alone for all of them at once)."""
+        if method not in METHODS:
+            raise ValueError(f"unknown ODE method {method!r}; choose from {METHODS}")
+        h = (t_end - t_start) / steps
+        offsets = {"euler": (0.0,), "midpoint": (0.0, h / 2), "rk4": (0.0, h / 2, h / 2, h)}
+        return [t_start + i * h + o for i in range(steps) for o in offsets[method]]
+
     def _v(self, x: Any, t: float, cond: Any) -> Any:
         return self.velocity(x, _time_like(x, t), cond)
 

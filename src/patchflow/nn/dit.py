@@ -15,6 +15,7 @@ from torch import nn
 from patchflow.nn.config import FieldConfig
 from patchflow.nn.embeddings import ConditionEmbedder, TimeEncoding
 from patchflow.nn.layers import Attention, Mlp
+from patchflow.nn.modulated import ModulatedField
 from patchflow.nn.tokenizers import FixedTokenizer, Param2Tok
 
 
@@ -34,14 +35,18 @@ class DiTBlock(nn.Module):
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(d_model, 6 * d_model))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        mod = self.adaLN_modulation(c).unsqueeze(1)  # (B, 1, 6D): one unsqueeze, not six
+        return self.modulated(x, self.adaLN_modulation(c))  # (B, K, D)
+
+    def modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
+        """The block with its AdaLN output ``mod (B, 6D)`` given (see DiT.modulation)."""
+        mod = mod.unsqueeze(1)  # (B, 1, 6D): one unsqueeze, not six
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod.chunk(6, dim=2)
         x = x + gate_msa * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))  # (B, K, D)
         x = x + gate_mlp * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))  # (B, K, D)
         return x  # (B, K, D)
 
 
-class DiT(nn.Module):
+class DiT(ModulatedField):
     """Transformer vector field ``v(x, t, cond)``; ``tokenizer`` maps parameters to tokens."""
 
     def __init__(
@@ -72,11 +77,11 @@ class DiT(nn.Module):
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward_modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
+        """The field at ``x (B, n)`` given :meth:`modulation`'s ``mod (B, depth, 6D)``."""
         h = self.tokenizer.tokenize(x)  # (B, K, D)
-        c = self.c_embedder(t, cond)  # (B, L, D)
         for i, block in enumerate(self.blocks):
-            h = block(h, c[:, i])  # (B, K, D)
+            h = cast(DiTBlock, block).modulated(h, mod[:, i])  # (B, K, D)
         return self.tokenizer.detokenize(h)  # (B, n)
 
     def penalty(self) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -48,3 +49,13 @@ class ConditionEmbedder(nn.Module):
         temb = self.time(t)  # (B, T)
         temb = temb[:, None, :].expand(-1, cond.shape[1], -1)  # (B, L, T)
         return self.mlp(torch.cat([cond, temb], dim=-1))  # (B, L, D)
+
+    def on_grid(self, times: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` at every time of ``times (E,)`` for every row of ``cond (R, L, C)``:
+        ``(E, R, L, D)``. The first layer's conditioning and time parts are computed once
+        each (its weight split by input columns) and added, not repeated per pair."""
+        first, act, second = cast(tuple[nn.Linear, nn.Module, nn.Linear], tuple(self.mlp))
+        d_cond = cond.shape[-1]
+        h_cond = cond @ first.weight[:, :d_cond].T  # (R, L, H)
+        h_time = self.time(times) @ first.weight[:, d_cond:].T + first.bias  # (E, H)
+        return second(act(h_cond[None] + h_time[:, None, None, :]))  # (E, R, L, D)

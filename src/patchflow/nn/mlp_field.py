@@ -10,6 +10,7 @@ from torch import nn
 from patchflow.nn.config import FieldConfig
 from patchflow.nn.embeddings import ConditionEmbedder, TimeEncoding
 from patchflow.nn.layers import Mlp
+from patchflow.nn.modulated import ModulatedField
 
 
 class ResidualBlock(nn.Module):
@@ -22,11 +23,15 @@ class ResidualBlock(nn.Module):
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 3 * width))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        shift, scale, gate = self.adaLN_modulation(c).chunk(3, dim=1)  # 3 x (B, W)
+        return self.modulated(x, self.adaLN_modulation(c))  # (B, W)
+
+    def modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
+        """The block with its AdaLN output ``mod (B, 3W)`` given (see MLPField.modulation)."""
+        shift, scale, gate = mod.chunk(3, dim=1)  # 3 x (B, W)
         return x + gate * self.mlp(self.norm(x) * (1 + scale) + shift)  # (B, W)
 
 
-class MLPField(nn.Module):
+class MLPField(ModulatedField):
     """``Linear(n -> W)``, ``depth`` conditioned residual blocks, ``Linear(W -> n)``."""
 
     def __init__(self, config: FieldConfig, num_params: int, d_cond: int) -> None:
@@ -47,11 +52,11 @@ class MLPField(nn.Module):
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward_modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
+        """The field at ``x (B, n)`` given :meth:`modulation`'s ``mod (B, depth, 3W)``."""
         h = self.proj_in(x)  # (B, W)
-        c = self.c_embedder(t, cond)  # (B, L, W)
         for i, block in enumerate(self.blocks):
-            h = block(h, c[:, i])  # (B, W)
+            h = cast(ResidualBlock, block).modulated(h, mod[:, i])  # (B, W)
         return self.proj_out(h)  # (B, n)
 
     def penalty(self) -> torch.Tensor:

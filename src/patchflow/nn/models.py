@@ -84,6 +84,24 @@ class FlowModel(nn.Module):
         v = self.field(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, null]))  # (2B, D)
         return cfg_combine(v_cond=v[:b], v_uncond=v[b:], w=w)  # (B, D)
 
+    def guided_modulation(self, times: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The field's modulation (its x-independent part) for guided sampling at each of
+        ``times (E,)``, in one batch: ``(E, 2B, depth, M)``, conditional rows then null rows,
+        the batch :meth:`guided_velocity_modulated` takes. The null rows are computed once
+        and repeated: with constant times (a fused sampler) they are constants of the graph."""
+        b = cond.shape[0]
+        mod = self.field.grid_modulation(times, cond)  # (E, B, depth, M)
+        null = self.field.grid_modulation(times, self.null_cond.unsqueeze(0))  # (E, 1, depth, M)
+        return torch.cat([mod, null.expand(-1, b, -1, -1)], dim=1)  # (E, 2B, depth, M)
+
+    def guided_velocity_modulated(
+        self, x: torch.Tensor, mod: torch.Tensor, w: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`guided_velocity` at ``x (B, D)`` from one time's ``mod (2B, depth, M)``."""
+        b = x.shape[0]
+        v = self.field.forward_modulated(torch.cat([x, x]), mod)  # (2B, D)
+        return cfg_combine(v_cond=v[:b], v_uncond=v[b:], w=w)  # (B, D)
+
     def drop_cond(self, cond: torch.Tensor, drop: torch.Tensor) -> torch.Tensor:
         """Replace the conditioning where ``drop (B,)`` is true by the learned null token."""
         return torch.where(drop[:, None, None], self.null_cond.expand_as(cond), cond)  # (B, L, C)
