@@ -43,7 +43,9 @@ note. Latencies are wall-clock times measured by the client around each call; th
 also give the server-side latency from the replies.
 
 Writes ``OUT/NAME.json`` and ``OUT/NAME.md`` (``--name``, default ``bridge_latency``): command,
-hardware, providers, solver settings, table. Timing results are reported, never asserted.
+hardware, the machine's speed before and after the run (a fixed amount of numpy work,
+:func:`patchflow.machine.speed_probe`: on a shared VM it drifts, and every latency with it),
+providers, solver settings, table. Timing results are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.engine import OnnxEngine
 from patchflow.bridge.zmq_codec import encode_request
 from patchflow.bundle import Bundle, BundleError, load_bundle
-from patchflow.machine import cpu_name
+from patchflow.machine import cpu_name, speed_probe
 from patchflow.synths.kosc import KOsc
 
 log = logging.getLogger("bridge_latency")
@@ -599,6 +601,18 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _speed_line(speed: dict[str, dict[str, float]] | None) -> str:
+    """The machine's speed around the run (:func:`patchflow.machine.speed_probe`)."""
+    if not speed:
+        return "- Machine speed: not recorded"
+    start, end = speed["start"], speed["end"]
+    return (
+        "- Machine speed (fixed numpy work, `patchflow.machine.speed_probe`, p50 / p99 ms): "
+        f"{start['p50_ms']:.2f} / {start['p99_ms']:.2f} before the run, "
+        f"{end['p50_ms']:.2f} / {end['p99_ms']:.2f} after it"
+    )
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The human-readable report."""
     hw, dev, solver = result["hardware"], result["device"], result["solver"]
@@ -620,6 +634,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"- Input: {result['audio_seconds']:g} s k-osc render, {CLIP_SAMPLE_RATE} Hz mono; "
         f"{result['requests']} timed requests per path after {result['warmup']} warm-up",
         f"- Server: {result['server']}",
+        _speed_line(result.get("machine_speed")),
         "",
         "| path | requests | p50 ms | p99 ms | mean ms | server p50 ms | throughput /s | "
         "reference p50 / p50 |",
@@ -711,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
     machine = hardware()  # before the run: the load average tells how busy the machine was
+    speed_start = speed_probe()
     command = "python benchmarks/bridge_latency.py " + shlex.join(
         sys.argv[1:] if argv is None else list(argv)
     )
@@ -855,6 +871,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "met": {r.path: r.p99_ms < TARGET_P99_MS for r in match_paths},
         },
         "notes": notes,
+        "machine_speed": {"start": speed_start, "end": speed_probe()},
     }
     write_outputs(result, args.out, args.name)
     print(markdown(result))

@@ -4,7 +4,8 @@ Times, in this process with one onnxruntime thread, what :meth:`OnnxEngine.match
 clip: preparing the audio (resampling, channels, length), measuring its pitch and placing the
 note, and the model (the fused sampler, or the encoder and the solver loop), then the whole
 match. Each stage is timed alone, in turns (one call of each stage per round), so a drift of
-the machine's speed touches them alike::
+the machine's speed touches them alike; a fixed amount of plain numpy work is timed in the same
+turns as a reference for how much the machine's own speed varied::
 
     python benchmarks/first_answer_stages.py [--model amsynth] [--rounds 300] [--out docs/results]
 
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from patchflow.machine import cpu_name
+from patchflow.machine import cpu_name, fixed_work
 
 
 def tone(sample_rate: int, channels: int, seconds: float = 1.0) -> np.ndarray:
@@ -34,6 +35,9 @@ def tone(sample_rate: int, channels: int, seconds: float = 1.0) -> np.ndarray:
     t = np.arange(round(seconds * sample_rate)) / sample_rate
     wave = sum(np.sin(2 * np.pi * 440.0 * k * t) / k for k in range(1, 6))
     return np.repeat((0.3 * wave).astype(np.float32)[None], channels, axis=0)
+
+
+REFERENCE = "reference: fixed numpy work"
 
 
 def stages(engine: Any, audio: np.ndarray, sample_rate: int) -> dict[str, Callable[[], Any]]:
@@ -56,6 +60,7 @@ def stages(engine: Any, audio: np.ndarray, sample_rate: int) -> dict[str, Callab
             return engine._predict_cond(predictor.encode(prepared, note), noise)
 
     return {
+        REFERENCE: fixed_work(),
         "prepare audio": lambda: engine._prepare(audio, sample_rate),
         "pitch and note": lambda: engine._place_note(prepared),
         model_name: model,
@@ -115,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {report['machine']}; load average at start {report['load_avg_start']}; "
         f"model `{card.name}` ({engine.method} x {engine.steps}, w = {engine.cfg_scale:g}), one "
         f"onnxruntime thread; input: {report['input']}; {args.rounds} timed calls per stage, "
-        "stages in turns.",
+        "stages in turns. The reference row is plain numpy work of fixed size, timed in the same "
+        "turns: where its p99 is far above its p50, the machine's speed varied during the run.",
         "",
         "| stage | p50 ms | p99 ms | mean ms |",
         "|---|---|---|---|",
