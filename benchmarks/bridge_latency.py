@@ -77,7 +77,7 @@ from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.engine import OnnxEngine
 from patchflow.bridge.zmq_codec import encode_request
 from patchflow.bundle import Bundle, BundleError, load_bundle
-from patchflow.machine import cpu_name, speed_probe
+from patchflow.machine import cpu_name, limit_blas_threads, speed_probe
 from patchflow.synths.kosc import KOsc
 
 log = logging.getLogger("bridge_latency")
@@ -726,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
     machine = hardware()  # before the run: the load average tells how busy the machine was
+    limit_blas_threads()  # as `patchflow serve` does (its subprocess does it itself)
     speed_start = speed_probe()
     command = "python benchmarks/bridge_latency.py " + shlex.join(
         sys.argv[1:] if argv is None else list(argv)

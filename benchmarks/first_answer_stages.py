@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from patchflow.machine import cpu_name, fixed_work
+from patchflow.machine import cpu_name, fixed_work, limit_blas_threads
 
 
 def tone(sample_rate: int, channels: int, seconds: float = 1.0) -> np.ndarray:
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     args = parser.parse_args(argv)
 
+    limit_blas_threads()  # as `patchflow serve` does
     engine = OnnxEngine(load_bundle(args.model, threads=1))
     card = engine.bundle.card
     rate, channels = card.sample_rate, card.feature_config.channels

@@ -228,7 +228,10 @@ def _child_main(conn: Connection, spec: SearchProcessSpec) -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     from patchflow.bundle import load_bundle
     from patchflow.inference import Predictor
+    from patchflow.machine import limit_blas_threads
     from patchflow.search import Searcher, open_renderer
+
+    limit_blas_threads()  # before the render workers start: they inherit it
 
     try:
         bundle = load_bundle(spec.bundle, threads=spec.threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -21,15 +22,32 @@ def cpu_name() -> str:
 
 
 def fixed_work() -> Callable[[], None]:
-    """A fixed amount of plain numpy work: 20 products of two 256 x 256 float32 matrices (a
-    few milliseconds). Timed next to a benchmark, its spread is the machine's own."""
-    a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+    """A fixed amount of plain single-threaded numpy work: 10 real FFTs of 32768 samples (a few
+    milliseconds, no BLAS, so no thread settings change it). Timed next to a benchmark, its
+    spread is the machine's own."""
+    x = np.random.default_rng(0).standard_normal(32768)
 
     def work() -> None:
-        for _ in range(20):
-            a @ a
+        for _ in range(10):
+            np.fft.rfft(x)
 
     return work
+
+
+def limit_blas_threads(count: int = 1) -> None:
+    """Use ``count`` BLAS threads in this process and in the processes it starts from now on.
+
+    Serving multiplies small matrices (the mel filterbank, scores), where a second BLAS thread
+    gains little, and OpenBLAS's idle threads keep spinning for a while after each product,
+    taking a core from onnxruntime, the search and the other processes: on a 2-core machine
+    that put spikes of tens of milliseconds into the first answer's p99. ``patchflow serve``,
+    ``patchflow match``, the search process and the latency benchmarks call this first.
+    """
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+        os.environ[name] = str(count)  # inherited by spawned processes (render workers)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=count, user_api="blas")  # this process: numpy is loaded already
 
 
 def speed_probe(rounds: int = 100) -> dict[str, float]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from patchflow.commands.serve import DEFAULT_MODEL, search_unavailable  # shared with serve
+from patchflow.machine import limit_blas_threads
 
 HELP = "match an audio file: search the synth parameters that reproduce it"
 MAX_TOP = 16
@@ -183,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
     from patchflow.search.searcher import prepare_target
     from patchflow.synths.plugin import PluginLoadError, PluginSpecError
 
+    limit_blas_threads()  # small products only; idle BLAS threads would spin on the cores
     audio, rate = read_audio(args.audio)
     try:
         bundle = load_bundle(args.model)

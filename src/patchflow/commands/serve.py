@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from patchflow.bundle import DEFAULT_MODEL
+from patchflow.machine import limit_blas_threads
 
 HELP = "run the real-time bridge: OSC and ZeroMQ in, parameters out as OSC and MIDI CC"
 
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from patchflow.cli import CommandError
 
     check_network_settings(args)
+    limit_blas_threads()  # small products only; idle BLAS threads would spin on the cores
     budget_s = DEFAULT_BUDGET_S if args.budget_s is None else args.budget_s
     if not budget_s >= 0:
         raise CommandError(f"--budget-s must be 0 or more seconds, got {budget_s:g}")
