@@ -22,13 +22,14 @@ def cpu_name() -> str:
 
 
 def fixed_work() -> Callable[[], None]:
-    """A fixed amount of plain single-threaded numpy work: 10 real FFTs of 32768 samples (a few
-    milliseconds, no BLAS, so no thread settings change it). Timed next to a benchmark, its
-    spread is the machine's own."""
-    x = np.random.default_rng(0).standard_normal(32768)
+    """A fixed amount of plain single-threaded numpy work: 80 real FFTs of 4096 samples (about
+    2 ms; no BLAS, so no thread setting changes it, and arrays small enough that the memory
+    allocator's state does not either). Timed next to a benchmark, its spread is the
+    machine's own."""
+    x = np.random.default_rng(0).standard_normal(4096)
 
     def work() -> None:
-        for _ in range(10):
+        for _ in range(80):
             np.fft.rfft(x)
 
     return work
@@ -55,7 +56,9 @@ def speed_probe(rounds: int = 100) -> dict[str, float]:
     shared machines record it before and after their runs: when the machine slows down, every
     latency they measure moves with it."""
     work = fixed_work()
-    work()
+    busy_until = time.perf_counter() + 0.3  # an idle core runs slowly at first: wake it up
+    while time.perf_counter() < busy_until:
+        work()
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
