@@ -50,8 +50,7 @@ class SearchProcessSpec:
             few, a first answer then takes the CPU from a running search instead of sharing it.
         idle_class: Also put the child (and so its render workers) in Linux's ``SCHED_IDLE``
             class, where it runs only on CPU time that no ordinary process wants: a waking
-            first answer preempts it at once instead of waiting out its time slice (on a busy
-            2-core machine that halved the first answer's p99 against ``nice`` alone). Ignored
+            first answer preempts it at once instead of waiting out its time slice. Ignored
             where the platform has no such class.
     """
 

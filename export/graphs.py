@@ -62,7 +62,7 @@ class SamplerGraph(nn.Module):
         """The guided solve from ``noise (B, D)``. The field's time- and conditioning-only part
         (its AdaLN modulation) is computed for every step at once, before the loop, and its
         null-conditioning half is a constant of the graph: each step then runs only the
-        ``x`` path (the shipped amsynth sampler: 3.8 -> 3.1 ms on one CPU core)."""
+        ``x`` path (``docs/first-answer.md``)."""
         times = ODESolver.evaluation_times(self.steps, self.method)
         grid = torch.tensor(times, dtype=noise.dtype, device=noise.device)  # (E,)
         mods = self.model.guided_modulation(grid, cond)  # (E, 2B, depth, M)

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from patchflow.machine import cpu_name, speed_probe
+import pytest
+
+from patchflow.machine import cpu_name, limit_blas_threads, speed_probe
 
 
 def test_cpu_name_is_the_cpuinfo_model_name() -> None:
@@ -49,3 +51,9 @@ def test_limit_blas_threads_holds_here_and_for_spawned_processes(tmp_path: Path)
     got = json.loads(done.stdout)
     assert got["blas"] and set(got["blas"]) == {1}
     assert got["child"] == "1"
+
+
+@pytest.mark.parametrize("count", [0, -1, 1.5, True])
+def test_limit_blas_threads_refuses_a_bad_count(count: object) -> None:
+    with pytest.raises(ValueError, match="BLAS thread count"):
+        limit_blas_threads(count)  # type: ignore[arg-type]

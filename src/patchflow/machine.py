@@ -43,7 +43,12 @@ def limit_blas_threads(count: int = 1) -> None:
     taking a core from onnxruntime, the search and the other processes: on a 2-core machine
     that put spikes of tens of milliseconds into the first answer's p99. ``patchflow serve``,
     ``patchflow match``, the search process and the latency benchmarks call this first.
+
+    Raises:
+        ValueError: If ``count`` is not a positive integer.
     """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"BLAS thread count must be a positive integer, got {count!r}")
     for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
         os.environ[name] = str(count)  # inherited by spawned processes (render workers)
     from threadpoolctl import threadpool_limits

@@ -38,7 +38,7 @@ class DiTBlock(nn.Module):
         return self.modulated(x, self.adaLN_modulation(c))  # (B, K, D)
 
     def modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
-        """The block with its AdaLN output ``mod (B, 6D)`` given (see DiT.modulation)."""
+        """The block with its AdaLN output ``mod (B, 6D)`` given (see ModulatedField.modulation)."""
         mod = mod.unsqueeze(1)  # (B, 1, 6D): one unsqueeze, not six
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod.chunk(6, dim=2)
         x = x + gate_msa * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))  # (B, K, D)

@@ -26,7 +26,7 @@ class ResidualBlock(nn.Module):
         return self.modulated(x, self.adaLN_modulation(c))  # (B, W)
 
     def modulated(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
-        """The block with its AdaLN output ``mod (B, 3W)`` given (see MLPField.modulation)."""
+        """The block with its AdaLN output ``mod (B, 3W)`` given (see ModulatedField.modulation)."""
         shift, scale, gate = mod.chunk(3, dim=1)  # 3 x (B, W)
         return x + gate * self.mlp(self.norm(x) * (1 + scale) + shift)  # (B, W)
 
