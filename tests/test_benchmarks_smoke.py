@@ -196,3 +196,18 @@ def test_pitch_accuracy_runs_and_reports(tmp_path) -> None:
         "median_abs_error_st": pytest.approx(0.0, abs=0.05),
     }
     assert (tmp_path / "pitch_accuracy.md").read_text().startswith("# Pitch detection")
+
+
+def test_search_interference_runs_and_reports(tmp_path) -> None:
+    module = _load_benchmark("search_interference")
+    try:
+        argv = ["--model", "kosc4", "--blocks", "1", "--block", "2", "--out", str(tmp_path)]
+        assert module.main(argv) == 0
+    finally:
+        del sys.modules[module.__name__]
+    report = json.loads((tmp_path / "search_interference.json").read_text())
+    assert report["model"] == "kosc4" and report["searches"] == 1
+    assert set(report["rows"]) == {"search running", "no search"}
+    for row in report["rows"].values():
+        assert row["count"] == 2 and 0 < row["p50_ms"] <= row["p99_ms"]
+    assert "| no search | 2 |" in (tmp_path / "search_interference.md").read_text()
