@@ -165,7 +165,7 @@ def test_oneshot_decoding_mbr_picks_the_sample_nearest_the_others() -> None:
         del sys.modules[module.__name__]
 
 
-def test_pitch_accuracy_runs_and_reports(tmp_path) -> None:
+def test_pitch_accuracy_runs_and_reports(tmp_path, monkeypatch) -> None:
     import soundfile as sf
 
     sounds = tmp_path / "sounds"
@@ -176,15 +176,11 @@ def test_pitch_accuracy_runs_and_reports(tmp_path) -> None:
     (sounds / "manifest.csv").write_text("file,category,source,midi,detail\n")
     with (sounds / "manifest.csv").open("a") as f:
         f.write("sine.wav,tone,numpy,57,sine\nnoise.wav,noise,numpy,,white\n")
-    module = _load_benchmark("pitch_accuracy")
-    try:
-        argv = ["--compare", "--seeds", "1", "--rounds", "2", "--no-amsynth"]
-        assert module.main([*argv, "--sounds", str(sounds), "--out", str(tmp_path)]) == 0
-    finally:
-        del sys.modules[module.__name__]
-    report = json.loads((tmp_path / "pitch_accuracy.json").read_text())
+    argv = ["--compare", "--seeds", "1", "--rounds", "2", "--no-amsynth", "--sounds", str(sounds)]
+    report, table = _run_benchmark("pitch_accuracy", argv, tmp_path, monkeypatch)
     assert set(report["accuracy"]) == {"harmonic tones", "k-osc renders", "real sounds"}
-    assert set(report["time"]) == set(report["settings"]) == set(module.SETTINGS)
+    assert set(report["time"]) == set(report["settings"])
+    assert {"default", "22050 Hz, 40 ms, 1 s (before)"} <= set(report["settings"])
     for per in report["accuracy"].values():
         default = per["default"]
         assert default["hits"] >= 0.95 * default["clips"] > 0
@@ -195,19 +191,23 @@ def test_pitch_accuracy_runs_and_reports(tmp_path) -> None:
         "unpitched_verdicts": 0,
         "median_abs_error_st": pytest.approx(0.0, abs=0.05),
     }
-    assert (tmp_path / "pitch_accuracy.md").read_text().startswith("# Pitch detection")
+    assert table.startswith("# Pitch detection")
 
 
-def test_search_interference_runs_and_reports(tmp_path) -> None:
-    module = _load_benchmark("search_interference")
-    try:
-        argv = ["--model", "kosc4", "--blocks", "1", "--block", "2", "--out", str(tmp_path)]
-        assert module.main(argv) == 0
-    finally:
-        del sys.modules[module.__name__]
-    report = json.loads((tmp_path / "search_interference.json").read_text())
+def test_search_interference_runs_and_reports(tmp_path, monkeypatch) -> None:
+    argv = ["--model", "kosc4", "--blocks", "1", "--block", "2"]
+    report, table = _run_benchmark("search_interference", argv, tmp_path, monkeypatch)
     assert report["model"] == "kosc4" and report["searches"] == 1
     assert set(report["rows"]) == {"search running", "no search"}
     for row in report["rows"].values():
         assert row["count"] == 2 and 0 < row["p50_ms"] <= row["p99_ms"]
-    assert "| no search | 2 |" in (tmp_path / "search_interference.md").read_text()
+    assert "| no search | 2 |" in table
+
+
+def test_first_answer_stages_runs_and_reports(tmp_path, monkeypatch) -> None:
+    argv = ["--model", "kosc4", "--rounds", "3", "--warmup", "1"]
+    report, table = _run_benchmark("first_answer_stages", argv, tmp_path, monkeypatch)
+    assert report["model"] == "kosc4" and report["rounds"] == 3
+    assert set(report["stages"]) >= {"prepare audio", "pitch and note", "whole match"}
+    assert all(0 < row["p50_ms"] <= row["p99_ms"] for row in report["stages"].values())
+    assert "| whole match |" in table
