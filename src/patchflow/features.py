@@ -192,7 +192,7 @@ class FeatureExtractor:
             return np.abs(np.fft.rfft(audio, axis=-1) / audio.shape[-1]).astype(np.float32)
         if c.channels > 1 and np.array_equal(audio, np.broadcast_to(audio[:, :1], audio.shape)):
             # identical channels (a mono source, or mono input spread to stereo): one
-            # channel's features, copied; the same numbers in half the time
+            # channel's features, copied; the same numbers for one channel's work
             return np.repeat(self._logmel(audio[:, :1]), c.channels, axis=1)
         return self._logmel(audio)
 
