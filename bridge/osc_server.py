@@ -275,19 +275,20 @@ class OscServer:
         def sink(replies: list[Reply]) -> None:
             destination = self.destination(sender)  # at send time: a hello may come later
             for reply in replies:
-                for datagram in encode_reply_datagrams(
-                    reply, max_bytes=self.config.max_datagram_bytes
-                ):
-                    self._send(datagram, destination)
+                datagrams = encode_reply_datagrams(reply, max_bytes=self.config.max_datagram_bytes)
+                self._send(datagrams, destination)
 
         return sink
 
-    def _send(self, datagram: bytes, destination: Address) -> None:
+    def _send(self, datagrams: list[bytes], destination: Address) -> None:
+        """Send one reply's datagrams back to back: replies from other threads (a search's
+        improvement, a macro's result) never interleave with them."""
         sock = self._sock
         if sock is None:
             return
-        try:
-            with self._send_lock:
-                sock.sendto(datagram, destination)
-        except OSError as exc:
-            logger.debug("OSC reply to %s failed: %s", destination, exc)
+        with self._send_lock:
+            for datagram in datagrams:
+                try:
+                    sock.sendto(datagram, destination)
+                except OSError as exc:
+                    logger.debug("OSC reply to %s failed: %s", destination, exc)
