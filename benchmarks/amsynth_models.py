@@ -311,12 +311,14 @@ def bundle_is_current(out: Path, run: dict[str, Any], solver: dict[str, Any] | N
     if solver is None:
         return same_run
     s = card.get("solver") or {}
-    made = (s.get("method"), s.get("steps"), s.get("cfg_scale"), s.get("temperature", 1.0))
+    weights = "float32" if card.get("quantization") is None else "int8"
+    made = (s.get("method"), s.get("steps"), s.get("cfg_scale"), s.get("temperature", 1.0), weights)
     return same_run and made == (
         solver["method"],
         solver["steps"],
         solver["cfg"],
         solver["temperature"],
+        solver["weights"],
     )
 
 
@@ -576,6 +578,12 @@ def resolve_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[1.0],
         help="one-shot temperatures swept with every w (0: the flow from the noise's mean)",
     )
+    parser.add_argument(
+        "--weights",
+        default="int8",
+        choices=("float32", "int8"),
+        help="graph weights of the shipped CNF (int8: docs/first-answer.md)",
+    )
     parser.add_argument("--note", default="", help="free text for the report (machine load)")
     parser.add_argument("--out", type=Path, default=Path("models/amsynth"))
     parser.add_argument("--results", type=Path, default=Path("docs/results"))
@@ -646,9 +654,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = min(cnfs, key=lambda p: score_of(select, p, best_cfg[p]))
     w, temperature = best_cfg[chosen]
     chosen_eval = Path(evals[f"{chosen}/{serving_tag(best_cfg[chosen])}"]["dir"])
-    shipped = {"method": SERVING[0], "steps": SERVING[1], "cfg": w, "temperature": temperature}
+    shipped = {"method": SERVING[0], "steps": SERVING[1], "cfg": w, "temperature": temperature,
+               "weights": args.weights}  # fmt: skip
     argv = ["export", "--run", runs[chosen]["run"], "--out", str(args.out), "--method", SERVING[0]]
-    argv += ["--steps", str(SERVING[1]), "--cfg", f"{w:g}", "--fused"]
+    argv += ["--steps", str(SERVING[1]), "--cfg", f"{w:g}", "--fused", "--weights", args.weights]
     argv += [] if temperature == 1.0 else ["--temperature", f"{temperature:g}"]
     argv += ["--metrics", str(chosen_eval / "summary.json")]
     commands["export"] = export(argv, bundle_is_current(args.out, runs[chosen], shipped))
@@ -706,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
           if args.temperatures != [1.0] else []),
         *(["--presets", *args.presets] if args.presets != list(PRESETS) else []),
         *(["--val", str(args.val)] if args.val else []),
+        *(["--weights", args.weights] if args.weights != "int8" else []),
         *(["--note", args.note] if args.note else []),
     ])  # fmt: skip
     report = {
@@ -852,7 +862,7 @@ def report_lines(
         f"best serving setting, both chosen {where.split(' (')[0]}; a CNF, so the bridge's "
         "latent macros and morph work), "
         f"exported with a fused sampler, {SERVING[0]} x {SERVING[1]}, {label(best_cfg[chosen])}, "
-        f"{size_mb:.1f} "
+        f"{args.weights} weights, {size_mb:.1f} "
         f"MB; and `{reg_out}` = {NAMES[REGRESSION]} "
         f"({report['shipped_regression']['size_mb']:.1f} MB; one network pass, no macros or "
         "morph).",

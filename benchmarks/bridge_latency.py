@@ -27,9 +27,11 @@ With ``--search-load S`` every row is measured while another client's search run
 is started with ``--budget-s S`` and a loader client keeps one search going on it (a match, then
 its streamed improvements up to the final score, then the next match), and for the in-process
 row a loader keeps a search process (:class:`patchflow.bridge.search_process.ProcessSearcher`,
-what the server runs its searches in) searching with the same budget; the in-process row and
-the networked rows are timed in two phases, each with its own search running (one search on the
-machine at a time, as with one searching client). The probes' own matches start
+what the server runs its searches in) searching with the same budget, and the in-process row
+holds that search's :class:`~patchflow.bridge.search_pause.SearchPause` around each match, as
+the server's workers do around theirs (the search stops while a first answer is computed). The
+in-process row and the networked rows are timed in two phases, each with its own search running
+(one search on the machine at a time, as with one searching client). The probes' own matches start
 searches too; each is cancelled by the probe's next match. Write it under another ``--name``
 (e.g. ``bridge_latency_search``): the first-answer latency while searches run.
 
@@ -75,6 +77,7 @@ import soundfile
 
 from patchflow.bridge.client import OscClient, RemoteError, ZmqClient
 from patchflow.bridge.engine import OnnxEngine
+from patchflow.bridge.search_pause import SearchPause
 from patchflow.bridge.zmq_codec import encode_request
 from patchflow.bundle import Bundle, BundleError, load_bundle
 from patchflow.machine import cpu_name, limit_blas_threads, speed_probe
@@ -329,11 +332,13 @@ def serve_subprocess(
 
 @dataclass
 class SearchLoad:
-    """Counts of the searches the loaders completed (a loader's error ends it and is kept)."""
+    """Counts of the searches the loaders completed (a loader's error ends it and is kept), and
+    the pause the in-process row holds around each match, as the server's workers do."""
 
     served: int = 0
     in_process: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)
+    pause: SearchPause = dataclasses.field(default_factory=SearchPause)
 
 
 @contextlib.contextmanager
@@ -376,7 +381,8 @@ def search_load(
 
     def in_process() -> None:
         try:
-            with ProcessSearcher(SearchProcessSpec(str(engine.bundle.path))) as searcher:
+            spec = SearchProcessSpec(str(engine.bundle.path))
+            with ProcessSearcher(spec, pause=load.pause) as searcher:
                 started.set()
                 while not stop.is_set():
                     for _ in searcher.run(
@@ -413,12 +419,17 @@ def discarding_streams(call: Callable[[], Any], client: OscClient | ZmqClient) -
     return wrapped
 
 
-def in_process_probe(engine: OnnxEngine, audio: np.ndarray) -> Probe:
-    """:meth:`OnnxEngine.match` called directly."""
+def in_process_probe(
+    engine: OnnxEngine, audio: np.ndarray, pause: SearchPause | None = None
+) -> Probe:
+    """:meth:`OnnxEngine.match` called directly (holding ``pause`` if given, as the server's
+    workers hold theirs while they answer)."""
     ids = iter(range(1, 10**9))
+    hold = pause if pause is not None else contextlib.nullcontext()
 
     def call() -> Any:
-        return engine.match(audio, CLIP_SAMPLE_RATE, client="bench", request_id=next(ids))
+        with hold:
+            return engine.match(audio, CLIP_SAMPLE_RATE, client="bench", request_id=next(ids))
 
     return Probe("in-process", call, "OnnxEngine.match, no transport", server_side=False)
 
@@ -770,13 +781,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             )
         )
         zmq_client = stack.enter_context(ZmqClient(server.zmq_endpoint, timeout_s=REPLY_TIMEOUT_S))
+        load = SearchLoad() if searching else None
         probes = [
-            in_process_probe(engine, audio),
+            in_process_probe(engine, audio, None if load is None else load.pause),
             *network_probes(osc, zmq_client, audio, wav_path),
         ]
-        load = None
-        if searching:
-            load = SearchLoad()
+        if load is not None:
             probes = [
                 Probe(
                     p.path,

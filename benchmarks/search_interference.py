@@ -1,11 +1,13 @@
 """Does a running search slow the first answer? In-process matches with and without a search.
 
 The engine's match (:meth:`OnnxEngine.match`, one onnxruntime thread, one BLAS thread as in
-``patchflow serve``) is timed in alternating blocks: ``--block`` matches while a search runs in
+``patchflow serve``) is timed in blocks, in turns: ``--block`` matches while a search runs in
 a search process beside it (:class:`~patchflow.bridge.search_process.ProcessSearcher`, what the
 server runs its searches in: ``nice`` +10, ``SCHED_IDLE`` on Linux, ``--workers`` render
-workers), then ``--block`` matches with no search. Alternating blocks, seconds apart, see the
-same machine speed, which on a shared VM drifts from minute to minute::
+workers), ``--block`` matches with that search stopped during each match (each holds the
+search's :class:`~patchflow.bridge.search_pause.SearchPause`, as the server's workers do), then
+``--block`` matches with no search. Blocks in turns, seconds apart, see the same machine speed,
+which on a shared VM drifts from minute to minute::
 
     python benchmarks/search_interference.py [--model amsynth] [--blocks 10] [--block 40]
         [--workers 1] [--out docs/results]
@@ -17,6 +19,7 @@ Input: a 1 s A4 tone with a few harmonics at the bundle's rate. Writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -39,11 +42,16 @@ def tone(sample_rate: int, seconds: float = 1.0) -> np.ndarray:
     )
 
 
-def timed_block(engine: Any, audio: np.ndarray, rate: int, count: int) -> list[float]:
+def timed_block(
+    engine: Any, audio: np.ndarray, rate: int, count: int, hold: Any = None
+) -> list[float]:
+    """``count`` timed matches, each inside ``hold`` (a context manager) when given."""
+    hold = contextlib.nullcontext() if hold is None else hold
     out = []
     for i in range(count):
         start = time.perf_counter()
-        engine.match(audio, rate, client="bench", request_id=i)
+        with hold:
+            engine.match(audio, rate, client="bench", request_id=i)
         out.append((time.perf_counter() - start) * 1e3)
     return out
 
@@ -64,6 +72,10 @@ def run_search(
         running.set()
 
 
+RUNNING = "search running"
+PAUSED = "search running, paused during each answer (as the server does)"
+
+
 def stats(values: list[float]) -> dict[str, float]:
     return {
         "p50_ms": float(np.percentile(values, 50)),
@@ -75,6 +87,7 @@ def stats(values: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     from patchflow.bridge.engine import OnnxEngine
+    from patchflow.bridge.search_pause import SearchPause
     from patchflow.bridge.search_process import ProcessSearcher, SearchProcessSpec
     from patchflow.bundle import load_bundle
     from patchflow.search import SearchBudget
@@ -95,17 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     audio = tone(rate)
     load = [round(x, 2) for x in os.getloadavg()]
     probe_start = speed_probe()
-    times: dict[str, list[float]] = {"search running": [], "no search": []}
+    times: dict[str, list[float]] = {RUNNING: [], PAUSED: [], "no search": []}
     searches = 0
     spec = SearchProcessSpec(str(bundle.path), workers=args.workers)
-    with ProcessSearcher(spec) as searcher:
+    pause = SearchPause()
+    with ProcessSearcher(spec, pause=pause) as searcher:
         for _ in range(args.blocks):
             cancel, running = threading.Event(), threading.Event()
             job = (searcher, audio, rate, SearchBudget(seconds=600.0), cancel, running)
             thread = threading.Thread(target=run_search, args=job, daemon=True)
             thread.start()
             running.wait(60)  # the search has given its first answer: it is searching now
-            times["search running"] += timed_block(engine, audio, rate, args.block)
+            times[RUNNING] += timed_block(engine, audio, rate, args.block)
+            times[PAUSED] += timed_block(engine, audio, rate, args.block, hold=pause)
             cancel.set()
             thread.join(60)
             searches += 1
@@ -119,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine_speed": {"start": probe_start, "end": speed_probe()},
         "model": bundle.card.name,
         "searches": searches,
+        "pauses": pause.pauses,
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -133,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         f"(`patchflow.machine.speed_probe`, p50 / p99 ms) {s0['p50_ms']:.2f} / "
         f"{s0['p99_ms']:.2f} before, {s1['p50_ms']:.2f} / {s1['p99_ms']:.2f} after. Model "
         f"`{bundle.card.name}`, `OnnxEngine.match` in this process, 1 s tone; {args.blocks} "
-        f"blocks of {args.block} matches each way, alternating; the search: a search process "
-        f"with {args.workers} render worker(s), as `patchflow serve` runs it.",
+        f"blocks of {args.block} matches each way, in turns; the search: a search process "
+        f"with {args.workers} render worker(s), as `patchflow serve` runs it; paused: each "
+        "match holds the search's `SearchPause` (`SIGSTOP` to the search's process group, "
+        "`SIGCONT` after), as the server's workers do.",
         "",
         "| first answer | matches | p50 ms | p99 ms | mean ms |",
         "|---|---|---|---|---|",

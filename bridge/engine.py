@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +139,8 @@ class OnnxEngine:
         self.seed = seed
         self._clients: dict[str, _ClientState] = {}
         self._clients_lock = threading.Lock()
+        # pitch beside the features; two threads, so two concurrent matches never wait in line
+        self._pitch_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="patchflow-pitch")
 
     def __repr__(self) -> str:
         return (
@@ -165,12 +168,14 @@ class OnnxEngine:
         start = time.perf_counter()
         noise = self.predictor.answer_noise(self.seed)
         prepared = self._prepare(audio, sample_rate)
-        placement = self._place_note(prepared)
+        features, placement = self._features_and_note(prepared)
         note = conditioning_note(placement)  # told to note-conditioned bundles; others ignore it
         if self.predictor.fused_for(self.steps, self.method):
-            prediction, cond = self.predictor.sample_fused(prepared, noise, self.cfg_scale, note)
+            prediction, cond = self.predictor.sample_fused_features(
+                features, noise, self.cfg_scale, note
+            )
         else:
-            cond = self.predictor.encode(prepared, note)
+            cond = self.predictor.encode_features(features, note)
             prediction = self._predict_cond(cond, noise)
         state = self._state(client)
         with state.lock:
@@ -275,6 +280,17 @@ class OnnxEngine:
         return self.predictor.sample(
             cond, noise, steps=self.steps, method=self.method, cfg_scale=self.cfg_scale
         )
+
+    def _features_and_note(self, prepared: np.ndarray) -> tuple[np.ndarray, NotePlacement | None]:
+        """The model's features and the input's note. The pitch is measured on a helper thread
+        while this one computes the features: both are numpy work that mostly runs outside the
+        GIL, so on two cores the note costs little more than the features alone
+        (``docs/first-answer.md``)."""
+        if self.bundle.card.spec.note_index is None:
+            return self.predictor.features(prepared), None
+        pending = self._pitch_pool.submit(self._place_note, prepared)
+        features = self.predictor.features(prepared)
+        return features, pending.result()
 
     def _place_note(self, prepared: np.ndarray) -> NotePlacement | None:
         """The input's note moved into the spec's range (None: the spec has no note parameter).

@@ -21,7 +21,9 @@ callable that sends replies back the way the request came). The scheduler:
 - with a :class:`~patchflow.bridge.search_runner.SearchRunner` attached, starts a match's search
   once its first answer has been sent, and cancels a client's search when a newer match, macro
   or morph of that client is submitted (before it is queued). Searches run on the runner's own
-  threads, never on the workers.
+  threads, never on the workers;
+- holds ``pause`` (a :class:`~patchflow.bridge.search_pause.SearchPause`) while a worker computes
+  and sends a reply, so the search processes stand still meanwhile.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from patchflow.bridge.dispatcher import Dispatcher, EngineCall
@@ -76,6 +79,9 @@ class Scheduler:
         clock: Monotonic clock in seconds; must be the dispatcher's clock.
         stats: Counters for the status line (a fresh one when omitted).
         search: Searches to start after each match's first answer (None: no search).
+        pause: Held while a worker runs engine work and sends its replies (a
+            :class:`~patchflow.bridge.search_pause.SearchPause` stops the search processes
+            meanwhile); None: nothing is held.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class Scheduler:
         clock: Callable[[], float] = time.monotonic,
         stats: Stats | None = None,
         search: SearchRunner | None = None,
+        pause: AbstractContextManager[object] | None = None,
     ):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -99,6 +106,7 @@ class Scheduler:
         self.timeout_s = timeout_s
         self.stats = stats if stats is not None else Stats()
         self.search = search
+        self.pause = pause if pause is not None else nullcontext()
         self._clock = clock
         self._cond = threading.Condition()
         self._clients: dict[str, _ClientQueue] = {}
@@ -286,8 +294,9 @@ class Scheduler:
                 job = self._ready.popleft()
                 queue = self._clients[job.call.client]
                 queue.running = True
-            replies = self._run(job)
-            self.deliver(job.sink, replies)
+            with self.pause:  # searches wait while a first answer (or a knob) is computed
+                replies = self._run(job)
+                self.deliver(job.sink, replies)
             if job.call.request.cmd == "match":
                 self._after_match(job, replies)
             with self._cond:

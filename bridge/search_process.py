@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from patchflow.bridge.search_pause import SearchPause
+
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.02
@@ -72,14 +74,24 @@ class ProcessSearcher:
     Args:
         spec: How the child builds its searcher.
         start_timeout_s: How long the child may take to load the bundle and open the synth.
+        pause: Stops the child and its render workers while it is held (the child leads its own
+            process group, which the pause signals): what the server holds while it computes a
+            first answer (:mod:`patchflow.bridge.search_pause`).
 
     Raises:
         SearchProcessError: If the child cannot start (bad bundle, missing plug-in).
     """
 
-    def __init__(self, spec: SearchProcessSpec, *, start_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        spec: SearchProcessSpec,
+        *,
+        start_timeout_s: float = 120.0,
+        pause: SearchPause | None = None,
+    ) -> None:
         self.spec = spec
         self.start_timeout_s = start_timeout_s
+        self.pause = pause
         self._ctx = multiprocessing.get_context("spawn")
         self._jobs = itertools.count(1)
         self._proc: Any = None
@@ -113,6 +125,8 @@ class ProcessSearcher:
             proc.join(5)
             raise SearchProcessError(f"the search process could not start: {message[1]}")
         self._proc, self._conn = proc, parent
+        if self.pause is not None and proc.pid is not None:
+            self.pause.add(proc.pid)  # the child made itself the leader of its own group
 
     def run(
         self,
@@ -181,6 +195,7 @@ class ProcessSearcher:
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the child (it cancels a running search first)."""
+        self._unpause()
         if self._conn is not None:
             try:
                 self._conn.send(("stop", 0))
@@ -196,11 +211,17 @@ class ProcessSearcher:
 
     def _discard(self) -> None:
         """Forget a dead or broken child (killed if it still runs)."""
+        self._unpause()
         if self._proc is not None:
             if self._proc.is_alive():
                 self._proc.kill()
             self._proc.join(5)
         self._close_quietly()
+
+    def _unpause(self) -> None:
+        """Take the child out of the pause (resumed if stopped) before it is stopped or reaped."""
+        if self.pause is not None and self._proc is not None and self._proc.pid is not None:
+            self.pause.discard(self._proc.pid)
 
     def _close_quietly(self) -> None:
         if self._conn is not None:
@@ -221,6 +242,8 @@ class ProcessSearcher:
 def _child_main(conn: Connection, spec: SearchProcessSpec) -> None:
     """Build the searcher, then run jobs until told to stop (or the parent goes away)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
+    if hasattr(os, "setpgid"):  # our own process group, with the render workers: what a
+        os.setpgid(0, 0)  # SearchPause stops and resumes as one
     if spec.nice and hasattr(os, "nice"):  # before the render workers start: they inherit it
         os.nice(spec.nice)
     if spec.idle_class and hasattr(os, "SCHED_IDLE"):  # Linux; inherited the same way

@@ -46,6 +46,7 @@ from patchflow.bridge.midi import (
 )
 from patchflow.bridge.osc_server import OscServer, OscServerConfig
 from patchflow.bridge.scheduler import Scheduler
+from patchflow.bridge.search_pause import SearchPause
 from patchflow.bridge.search_runner import (
     BudgetFactory,
     SearcherFactory,
@@ -152,6 +153,8 @@ class BridgeServer:
         searcher: Builds a searcher (one per search thread); needed when
             ``config.search_budget_s`` > 0.
         budget: Builds each search's budget (default: :func:`search_budget` from the config).
+        pause: Held by the scheduler's workers while they compute and send a reply (the
+            searcher's :class:`~patchflow.bridge.search_pause.SearchPause`); None: no pause.
     """
 
     def __init__(
@@ -164,6 +167,7 @@ class BridgeServer:
         midi_input_opener: Callable[..., Any] | None = None,
         searcher: SearcherFactory | None = None,
         budget: BudgetFactory | None = None,
+        pause: SearchPause | None = None,
     ):
         self.config = config if config is not None else ServerConfig()
         cfg = self.config
@@ -202,6 +206,7 @@ class BridgeServer:
             timeout_s=cfg.request_timeout_s,
             clock=clock,
             search=self.search,
+            pause=pause,
         )
         self.osc: OscServer | None = None
         self.zmq: ZmqServer | None = None
@@ -400,6 +405,7 @@ def run_server(
     stop_event: threading.Event,
     *,
     searcher: SearcherFactory | None = None,
+    pause: SearchPause | None = None,
 ) -> None:
     """Serve ``engine`` until ``stop_event`` is set, logging a status line periodically.
 
@@ -408,11 +414,12 @@ def run_server(
         config: Settings.
         stop_event: Set it (from a signal handler or another thread) to stop cleanly.
         searcher: Builds the searcher when ``config.search_budget_s`` > 0.
+        pause: Stops the searcher's processes while a reply is computed (see BridgeServer).
 
     Raises:
         ValueError, OSError, zmq.ZMQError: If the server cannot start (nothing is left running).
     """
-    server = BridgeServer(engine, config, searcher=searcher)
+    server = BridgeServer(engine, config, searcher=searcher, pause=pause)
     server.start()
     interval_s = config.status_interval_s or None
     try:

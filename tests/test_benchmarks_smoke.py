@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,7 +199,12 @@ def test_search_interference_runs_and_reports(tmp_path, monkeypatch) -> None:
     argv = ["--model", "kosc4", "--blocks", "1", "--block", "2"]
     report, table = _run_benchmark("search_interference", argv, tmp_path, monkeypatch)
     assert report["model"] == "kosc4" and report["searches"] == 1
-    assert set(report["rows"]) == {"search running", "no search"}
+    assert set(report["rows"]) == {
+        "search running",
+        "search running, paused during each answer (as the server does)",
+        "no search",
+    }
+    assert report["pauses"] == 2  # once per held match of the paused block
     for row in report["rows"].values():
         assert row["count"] == 2 and 0 < row["p50_ms"] <= row["p99_ms"]
     assert "| no search | 2 |" in table
@@ -211,3 +217,19 @@ def test_first_answer_stages_runs_and_reports(tmp_path, monkeypatch) -> None:
     assert set(report["stages"]) >= {"prepare audio", "pitch and note", "whole match"}
     assert all(0 < row["p50_ms"] <= row["p99_ms"] for row in report["stages"].values())
     assert "| whole match |" in table
+
+
+def test_int8_weights_runs_and_reports(tmp_path, monkeypatch, tiny_kosc4) -> None:
+    data = tmp_path / "kosc-test.h5"
+    render = ["dataset", "render", "--synth", "kosc", "--k", "4", "--count", "4", "--seed", "5"]
+    render += ["--chunk-size", "4", "--out", str(data), "--audio"]
+    subprocess.run([sys.executable, "-m", "patchflow", *render], check=True)
+    argv = ["--run", str(tiny_kosc4.run_dir), "--data", str(data), "--rounds", "2"]
+    argv += ["--export-args", "--method euler --steps 2 --fused", "--work", str(tmp_path / "w")]
+    report, table = _run_benchmark("int8_weights", argv, tmp_path / "results", monkeypatch)
+    assert set(report["first_answer"]) == {"float32", "int8"}
+    assert set(report["evaluations"]) == {"float32/kosc-test", "int8/kosc-test"}
+    assert "--weights int8" in report["commands"]["export"]["int8"]
+    for metrics in report["evaluations"].values():
+        assert metrics and all(np.isfinite(m["mean"]) for m in metrics.values())
+    assert "| int8 |" in table

@@ -254,7 +254,7 @@ def test_searcher_is_none_with_a_warning_when_the_plug_in_is_missing(
     args = SimpleNamespace(search_workers=1, plugin=None, threads=1)
     engine = SimpleNamespace(bundle=SimpleNamespace(card=AMSYNTH_CARD, path="unused"))
     with caplog.at_level(logging.WARNING, "patchflow.serve"), _searcher(args, engine, 1.0) as found:
-        assert found is None
+        assert found == (None, None)
     assert "needs the amsynth plug-in" in caplog.text
     assert "serving one answer per match" in caplog.text
 

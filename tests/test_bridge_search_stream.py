@@ -17,6 +17,7 @@ from bridge_fakes import FakeEngine, tone
 
 from patchflow.bridge.client import OscClient, ZmqClient
 from patchflow.bridge.osc_codec import OscMessage
+from patchflow.bridge.search_pause import SearchPause
 from patchflow.bridge.server import BridgeServer, ServerConfig
 from patchflow.bridge.zmq_codec import ZmqReply, encode_request
 from patchflow.pitch import NotePlacement
@@ -356,6 +357,51 @@ def test_an_engine_note_comes_without_search_too() -> None:
         client.ping()
         assert client._backlog == []
     assert addresses(got) == ["params", "native", "latency", "note"]
+
+
+class PauseWatchingEngine(RefiningEngine):
+    """Records, at each match and macro, whether the server's search pause was held."""
+
+    def __init__(self, pause: SearchPause) -> None:
+        super().__init__()
+        self.pause, self.held_in_calls = pause, []
+
+    def match(self, audio, sample_rate, *, client, request_id):  # type: ignore[no-untyped-def]
+        self.held_in_calls.append(("match", self.pause.held))
+        return super().match(audio, sample_rate, client=client, request_id=request_id)
+
+    def macro(self, *, client, index, value):  # type: ignore[no-untyped-def]
+        self.held_in_calls.append(("macro", self.pause.held))
+        return super().macro(client=client, index=index, value=value)
+
+
+def test_searches_are_paused_while_the_server_answers(searcher) -> None:
+    pause = SearchPause()
+    engine = PauseWatchingEngine(pause)
+    held_while_searching = []
+    run = searcher.run
+
+    def watched_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for step in run(*args, **kwargs):
+            held_while_searching.append(pause.held)
+            yield step
+
+    searcher.run = watched_run  # type: ignore[method-assign]
+    server = BridgeServer(
+        engine, SEARCHING, searcher=lambda: searcher, budget=lambda: None, pause=pause
+    )
+    server.start()
+    try:
+        with osc_client(server) as client:
+            client.upload(9, tone(0.5), 16000)
+            until_final(client, 9)
+            client.send(OscMessage("/patchflow/macro", (1, 0.25)))
+            client.wait_for(lambda m: m.address == "/patchflow/latency", TIMEOUT_S)
+    finally:
+        server.stop()
+    assert engine.held_in_calls == [("match", True), ("macro", True)]
+    assert held_while_searching and not any(held_while_searching)
+    assert not pause.held
 
 
 def test_zmq_newer_match_cancels_the_running_search(server, searcher) -> None:

@@ -252,6 +252,39 @@ def test_fused_sampler_matches_the_solver_loop(tmp_path):
     assert not any(node.metadata_props or node.doc_string for node in graph.node)
 
 
+def test_int8_export_quantizes_every_graph_and_stays_close_to_float32(tmp_path):
+    from patchflow.bundle import SolverDefaults
+
+    solver = SolverDefaults(method="euler", steps=3, cfg_scale=2.0)
+    _, full = _export("ast-cnf-mlp", tmp_path / "f32", fused=True, solver=solver)
+    _, small = _export("ast-cnf-mlp", tmp_path / "i8", fused=True, solver=solver, weights="int8")
+    card = json.loads((small / "card.json").read_text())
+    assert card["quantization"]["weights"].startswith("int8")
+    assert json.loads((full / "card.json").read_text())["quantization"] is None
+    for graph in ("encoder", "vector_field", "sampler"):
+        nodes = onnx.load(str(small / f"{graph}.onnx")).graph.node
+        assert any(n.op_type == "MatMulInteger" for n in nodes), graph
+        # no float matrix product with a constant weight is left behind
+        weights = {t.name for t in onnx.load(str(small / f"{graph}.onnx")).graph.initializer}
+        assert not [
+            n.name for n in nodes if n.op_type in ("MatMul", "Gemm") and n.input[1] in weights
+        ]
+    a, b = (
+        Predictor(load_bundle(full, prefer_gpu=False)),
+        Predictor(load_bundle(small, prefer_gpu=False)),
+    )
+    t = np.arange(TOY_FEATURES.num_samples) / TOY_FEATURES.sample_rate
+    audio = a.prepare(np.sin(2 * np.pi * 330 * t)[None], TOY_FEATURES.sample_rate)
+    noise = a.noise(1, 2)
+    ref, _ = a.sample_fused(audio, noise)
+    got, _ = b.sample_fused(audio, noise)
+    looped = b.sample(b.encode(audio), noise)
+    assert 0 < np.abs(got.encoded - ref.encoded).max() < 0.1  # int8, and close to float32
+    np.testing.assert_allclose(got.encoded, looped.encoded, atol=0.05)  # fused and loop agree
+    with pytest.raises(ValueError, match="weights must be one of"):
+        ExportOptions(weights="int4")
+
+
 def test_share_initializers_merges_equal_weights_and_keeps_the_answer():
     from onnx import TensorProto, helper, numpy_helper
 

@@ -428,6 +428,44 @@ def test_bridge_engine_serves_a_note_conditioned_bundle(noted_runs: dict[str, Pa
         assert np.all(np.isfinite(result.native))
 
 
+def test_engine_measures_the_pitch_beside_the_features_with_the_same_answer() -> None:
+    """The shipped amsynth engine's match (pitch on a helper thread while the features are
+    computed) gives exactly the sequential computation, also with matches on several threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from patchflow.bridge.engine import OnnxEngine
+    from patchflow.pitch import estimate_pitch, place_note
+
+    engine = OnnxEngine("amsynth", threads=1)
+    rate = engine.sample_rate
+    t = np.arange(rate) / rate
+    notes = (45.0, 57.0, 62.0, 69.0)
+    clips = [
+        (0.3 * np.sin(2 * np.pi * 440.0 * 2 ** ((n - 69) / 12) * t)).astype(np.float32)
+        for n in notes
+    ]
+    predictor = engine.predictor
+    expected = []
+    for clip in clips:
+        prepared = predictor.prepare(clip, rate)
+        placement = place_note(estimate_pitch(prepared[0], rate), engine.bundle.card.spec)
+        prediction, _ = predictor.sample_fused(
+            prepared, predictor.answer_noise(0), engine.cfg_scale, conditioning_note(placement)
+        )
+        expected.append(engine._with_note(prediction, placement))
+    note_index = engine.bundle.card.spec.note_index
+    assert [float(p.native[0, note_index]) for p in expected] == list(notes)
+
+    def match(k: int) -> np.ndarray:
+        return engine.match(clips[k % 4], rate, client=f"c{k}", request_id=k).params01
+
+    for k in range(4):
+        np.testing.assert_array_equal(match(k), expected[k].unit[0])
+    with ThreadPoolExecutor(4) as pool:
+        for k, got in enumerate(pool.map(match, range(16))):
+            np.testing.assert_array_equal(got, expected[k % 4].unit[0])
+
+
 class _ToySynth:
     """The toy renders as a :class:`patchflow.synths.base.Synth` (for a search)."""
 

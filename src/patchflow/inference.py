@@ -149,9 +149,12 @@ def _scan_peaks(a: np.ndarray, mix: bool) -> tuple[float, float]:
     peak = peak_heard = 0.0
     for lo in range(0, a.shape[1], SCAN_BLOCK_FRAMES):
         block = a[:, lo : lo + SCAN_BLOCK_FRAMES]
-        if not np.all(np.isfinite(block)):
+        # floats: |x| is exact in their own type, and a NaN or inf makes the peak non-finite;
+        # integers: |min| overflows their type, so float64
+        exact = block if block.dtype.kind == "f" else block.astype(np.float64)
+        block_peak = float(np.max(np.abs(exact)))
+        if not np.isfinite(block_peak):
             raise AudioError("audio contains NaN or infinite samples")
-        block_peak = float(np.max(np.abs(block.astype(np.float64))))
         peak = max(peak, block_peak)
         if mix:
             block_peak = float(np.max(np.abs(block.astype(np.float64).mean(axis=0))))
@@ -226,9 +229,13 @@ class Predictor:
             vectors = nc.insert(self.spec, np.clip(vectors, -1.0, 1.0), note)
         return Prediction.from_encoded(self.spec, vectors, nfe)
 
-    def _feeds(self, audio: np.ndarray, note: Any) -> dict[str, np.ndarray]:
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        """Model-ready audio ``(B, C, T)`` to the graphs' standardised features."""
+        return self.bundle.features(audio)
+
+    def _feeds(self, features: np.ndarray, note: Any) -> dict[str, np.ndarray]:
         """The first graph's inputs: features, and the note for note-conditioned bundles."""
-        feeds = {"features": self.bundle.features(audio)}
+        feeds = {"features": features}
         if self.note_conditioning is not None:
             feeds["note"] = self.note_conditioning.feed(note, len(feeds["features"]))
         return feeds
@@ -259,9 +266,19 @@ class Predictor:
     ) -> tuple[Prediction, np.ndarray]:
         """One call of the fused graph: model-ready audio to a prediction and its conditioning
         (``note``: see the module docstring)."""
+        return self.sample_fused_features(self.features(audio), noise, cfg_scale, note)
+
+    def sample_fused_features(
+        self,
+        features: np.ndarray,
+        noise: np.ndarray,
+        cfg_scale: float | None = None,
+        note: float | np.ndarray | None = None,
+    ) -> tuple[Prediction, np.ndarray]:
+        """:meth:`sample_fused` from features already computed by :meth:`features`."""
         entry = self.card.raw["graphs"]["sampler"]
         w = np.asarray(self.card.solver.cfg_scale if cfg_scale is None else cfg_scale, np.float32)
-        feeds = {**self._feeds(audio, note), "noise": noise.astype(np.float32), "w": w}
+        feeds = {**self._feeds(features, note), "noise": noise.astype(np.float32), "w": w}
         params, cond = self.bundle.sessions["sampler"].run(None, feeds)
         nfe = entry["steps"] * {"euler": 1, "midpoint": 2, "rk4": 4}[entry["method"]]
         return self._prediction(params, nfe, note), cond
@@ -280,8 +297,14 @@ class Predictor:
     def encode(self, audio: np.ndarray, note: float | np.ndarray | None = None) -> np.ndarray:
         """Model-ready audio ``(B, C, T)`` to conditioning ``(B, L, d)`` (or params, regression:
         the model's own ``(B, noise_dim)`` vectors). ``note``: see the module docstring."""
+        return self.encode_features(self.features(audio), note)
+
+    def encode_features(
+        self, features: np.ndarray, note: float | np.ndarray | None = None
+    ) -> np.ndarray:
+        """:meth:`encode` from features already computed by :meth:`features`."""
         graph = "encoder" if self.is_flow else "predictor"
-        return self.bundle.sessions[graph].run(None, self._feeds(audio, note))[0]
+        return self.bundle.sessions[graph].run(None, self._feeds(features, note))[0]
 
     def _velocity(
         self, x: np.ndarray, t: np.ndarray, cond: tuple[np.ndarray, np.ndarray]

@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write sampler.onnx: the serving default's whole sample in one graph (faster)",
     )
+    parser.add_argument(
+        "--weights",
+        default="float32",
+        choices=["float32", "int8"],
+        help="int8: every graph's matrix products get int8 weights (smaller, faster on the CPU)",
+    )
     parser.add_argument("--metrics", help="JSON summary from `patchflow evaluate` to record")
     parser.add_argument(
         "--data-recipe", help="how the training data was made (default: from the run)"
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         fused=args.fused,
         metrics=metrics,
         data_recipe=args.data_recipe,
+        weights=args.weights,
     )
     out = export_run(args.run, args.out, options)
     size = sum(p.stat().st_size for p in out.iterdir()) / 1e6

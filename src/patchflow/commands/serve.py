@@ -169,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with _searcher(args, engine, budget_s) as searcher:
+    with _searcher(args, engine, budget_s) as (searcher, pause):
         if searcher is None and config.search_budget_s > 0:
             config = dataclasses.replace(config, search_budget_s=0.0)
         try:
-            run_server(engine, config, stop, searcher=searcher)
+            run_server(engine, config, stop, searcher=searcher, pause=pause)
         except (ValueError, OSError) as err:
             raise CommandError(f"cannot start the server: {start_error(args, err)}") from None
         except zmq.ZMQError as err:
@@ -263,15 +263,17 @@ def _one_answer_per_match(card: Any, reason: str) -> None:
 
 
 @contextlib.contextmanager
-def _searcher(args: argparse.Namespace, engine: Any, budget_s: float) -> Iterator[Any]:
+def _searcher(args: argparse.Namespace, engine: Any, budget_s: float) -> Iterator[tuple[Any, Any]]:
     """The searcher factory when ``budget_s`` > 0: one search process (its own copy of the
-    model and its own synth), stopped at the end. None (one answer per match, with a warning)
-    when the search cannot render the synth: a plug-in that is not installed or cannot load."""
+    model and its own synth), stopped at the end, and the pause that stops it while the server
+    computes a reply. ``(None, None)`` (one answer per match, with a warning) when the search
+    cannot render the synth: a plug-in that is not installed or cannot load."""
     from patchflow.cli import CommandError
 
     if not budget_s > 0:
-        yield None
+        yield None, None
         return
+    from patchflow.bridge.search_pause import SearchPause
     from patchflow.bridge.search_process import (
         ProcessSearcher,
         SearchProcessError,
@@ -284,7 +286,7 @@ def _searcher(args: argparse.Namespace, engine: Any, budget_s: float) -> Iterato
     reason = search_unavailable(card, args.plugin)
     if reason is not None:
         _one_answer_per_match(card, reason)
-        yield None
+        yield None, None
         return
     spec = SearchProcessSpec(
         bundle=str(engine.bundle.path),
@@ -292,14 +294,15 @@ def _searcher(args: argparse.Namespace, engine: Any, budget_s: float) -> Iterato
         workers=args.search_workers,
         threads=args.threads,
     )
+    pause = SearchPause()
     try:
-        searcher = ProcessSearcher(spec)
+        searcher = ProcessSearcher(spec, pause=pause)
     except SearchProcessError as err:
         _one_answer_per_match(card, str(err))
-        yield None
+        yield None, None
         return
     log.info("searching %.3g s after each first answer in %r", budget_s, searcher)
     try:
-        yield lambda: searcher
+        yield (lambda: searcher), pause
     finally:
         searcher.close()
