@@ -3,7 +3,9 @@
 Times, in this process with one onnxruntime thread, what :meth:`OnnxEngine.match` does for one
 clip: preparing the audio (resampling, channels, length), measuring its pitch and placing the
 note, and the model (the fused sampler, or the encoder and the solver loop), then the whole
-match. Each stage is timed alone, in turns (one call of each stage per round), so a drift of
+match, and the whole match with the pitch measured before the features instead of beside
+them on a helper thread (``OnnxEngine(pitch_beside_features=False)``; the default overlaps
+them). Each stage is timed alone, in turns (one call of each stage per round), so a drift of
 the machine's speed touches them alike; a fixed amount of plain numpy work is timed in the same
 turns as a reference for how much the machine's own speed varied::
 
@@ -38,6 +40,7 @@ def tone(sample_rate: int, channels: int, seconds: float = 1.0) -> np.ndarray:
 
 
 REFERENCE = "reference: fixed numpy work"
+SEQUENTIAL = "whole match, pitch before the features (pitch_beside_features=False)"
 
 
 def stages(engine: Any, audio: np.ndarray, sample_rate: int) -> dict[str, Callable[[], Any]]:
@@ -59,12 +62,14 @@ def stages(engine: Any, audio: np.ndarray, sample_rate: int) -> dict[str, Callab
         def model() -> Any:
             return engine._predict_cond(predictor.encode(prepared, note), noise)
 
+    in_line = type(engine)(engine.bundle, pitch_beside_features=False)
     return {
         REFERENCE: fixed_work(),
         "prepare audio": lambda: engine._prepare(audio, sample_rate),
         "pitch and note": lambda: engine._place_note(prepared),
         model_name: model,
         "whole match": lambda: engine.match(audio, sample_rate, client="bench", request_id=1),
+        SEQUENTIAL: lambda: in_line.match(audio, sample_rate, client="bench", request_id=1),
     }
 
 

@@ -105,6 +105,9 @@ class OnnxEngine:
         threads: onnxruntime intra-op threads per session.
         max_seconds: Longest accepted clip.
         seed: Noise seed of every match (the same sound gives the same patch; macros explore).
+        pitch_beside_features: Measure a match's pitch on a helper thread while this one
+            computes the features (faster where there are two cores or more); False: one after
+            the other, on the calling thread.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class OnnxEngine:
         threads: int = 1,
         max_seconds: float = 30.0,
         seed: int = 0,
+        pitch_beside_features: bool = True,
     ) -> None:
         if not isinstance(bundle, Bundle):
             bundle = load_bundle(bundle, threads=threads)
@@ -137,6 +141,7 @@ class OnnxEngine:
         self.method = solver.method if method is None else method
         self.cfg_scale = solver.cfg_scale if cfg_scale is None else cfg_scale
         self.seed = seed
+        self.pitch_beside_features = pitch_beside_features
         self._clients: dict[str, _ClientState] = {}
         self._clients_lock = threading.Lock()
         # pitch beside the features; two threads, so two concurrent matches never wait in line
@@ -288,6 +293,8 @@ class OnnxEngine:
         (``docs/first-answer.md``)."""
         if self.bundle.card.spec.note_index is None:
             return self.predictor.features(prepared), None
+        if not self.pitch_beside_features:
+            return self.predictor.features(prepared), self._place_note(prepared)
         pending = self._pitch_pool.submit(self._place_note, prepared)
         features = self.predictor.features(prepared)
         return features, pending.result()

@@ -464,6 +464,9 @@ def test_engine_measures_the_pitch_beside_the_features_with_the_same_answer() ->
     with ThreadPoolExecutor(4) as pool:
         for k, got in enumerate(pool.map(match, range(16))):
             np.testing.assert_array_equal(got, expected[k % 4].unit[0])
+    in_line = OnnxEngine(engine.bundle, pitch_beside_features=False)
+    got = in_line.match(clips[1], rate, client="c", request_id=1).params01
+    np.testing.assert_array_equal(got, expected[1].unit[0])
 
 
 class _ToySynth:
