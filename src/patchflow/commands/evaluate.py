@@ -127,7 +127,12 @@ def _predict_bundle(
     from patchflow.bundle import BundleError, load_bundle
     from patchflow.cli import CommandError
     from patchflow.evaluation import predict_bundle
+    from patchflow.machine import limit_blas_threads
 
+    # As serving runs a bundle: the features' filterbank product rounds differently with another
+    # BLAS thread count, and an int8 bundle's per-call quantization can turn that rounding into
+    # visibly different answers (docs/first-answer.md)
+    limit_blas_threads()
     try:
         bundle = load_bundle(args.model, threads=args.threads)
     except BundleError as err:
