@@ -155,3 +155,30 @@ def test_a_pause_without_groups_does_nothing() -> None:
     with pause:
         assert pause.held
     assert pause.pauses == 0 and not pause.held
+
+
+def test_a_server_killed_while_its_search_is_stopped_leaves_no_search_behind() -> None:
+    """SIGKILL (no clean-up) of a process holding the pause: the stopped search group is
+    orphaned, so the kernel sends it SIGHUP and SIGCONT, and it goes away."""
+    import subprocess
+    import sys
+
+    code = (
+        "import time\n"
+        "from patchflow.bridge.search_pause import SearchPause\n"
+        "from patchflow.bridge.search_process import ProcessSearcher, SearchProcessSpec\n"
+        "pause = SearchPause()\n"
+        "searcher = ProcessSearcher(SearchProcessSpec('kosc4'), pause=pause)\n"
+        "pause.__enter__()\n"
+        "print(searcher._proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        wait_until(lambda: stopped([child]), "stopped")
+    finally:
+        server.kill()
+        server.wait(LIVENESS_S)
+    wait_until(lambda: not Path(f"/proc/{child}").exists() or state(child) == "Z", "gone")
